@@ -1,0 +1,107 @@
+package durabletest
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/durable-llm/durable-llm/durable"
+)
+
+// Worker is a worker on its own task queue and its own connection to a dev
+// server. It is safe for concurrent use.
+type Worker struct {
+	// TaskQueue is unique to this worker (and its restarts).
+	TaskQueue string
+
+	t        testing.TB
+	srv      *durable.DevServer
+	register func(worker.Registry)
+	opts     worker.Options
+
+	mu sync.Mutex
+	c  client.Client
+	w  worker.Worker
+}
+
+// StartWorker starts a worker on a fresh task queue named after the test,
+// registers what register registers, and stops it when the test ends. opts,
+// when given, sets the worker options.
+func StartWorker(t testing.TB, srv *durable.DevServer, register func(worker.Registry), opts ...worker.Options) *Worker {
+	t.Helper()
+	name := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
+	w := &Worker{
+		TaskQueue: name + "-" + uuid.NewString()[:8],
+		t:         t,
+		srv:       srv,
+		register:  register,
+	}
+	if len(opts) > 0 {
+		w.opts = opts[0]
+	}
+	w.start()
+	t.Cleanup(w.Stop)
+	return w
+}
+
+func (w *Worker) start() {
+	w.t.Helper()
+	c, err := client.Dial(client.Options{HostPort: w.srv.HostPort(), Namespace: w.srv.Namespace(), Logger: Logger()})
+	require.NoError(w.t, err, "dial dev server for worker")
+	wk := worker.New(c, w.TaskQueue, w.opts)
+	w.register(wk)
+	require.NoError(w.t, wk.Start(), "start worker")
+	w.mu.Lock()
+	w.c, w.w = c, wk
+	w.mu.Unlock()
+}
+
+// Kill simulates a crashed worker process: it closes the worker's connection
+// first, so results of activities still running are never delivered, then
+// stops it. The server retries those activities after their timeouts.
+func (w *Worker) Kill() {
+	w.mu.Lock()
+	c, wk := w.c, w.w
+	w.c, w.w = nil, nil
+	w.mu.Unlock()
+	if wk == nil {
+		return
+	}
+	c.Close()
+	done := make(chan struct{})
+	go func() { wk.Stop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		// A body that ignores cancellation keeps its goroutine; the worker is
+		// already cut off from the server, which is all a crash means to it.
+	}
+}
+
+// Restart starts a new worker on the same task queue with the same
+// registrations, after a [Worker.Kill] or [Worker.Stop].
+func (w *Worker) Restart() {
+	w.t.Helper()
+	w.Kill()
+	w.start()
+}
+
+// Stop stops the worker gracefully and closes its connection. It is called
+// automatically when the test ends.
+func (w *Worker) Stop() {
+	w.mu.Lock()
+	c, wk := w.c, w.w
+	w.c, w.w = nil, nil
+	w.mu.Unlock()
+	if wk == nil {
+		return
+	}
+	wk.Stop()
+	c.Close()
+}

@@ -1,0 +1,113 @@
+package idem
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// MemoryStore keeps records in a map. It is for tests and single-process
+// programs: records are lost with the process, so it does not protect
+// against a crashed worker whose retry lands in another process.
+//
+// It is safe for concurrent use. Use [NewMemoryStore]; expired records stay
+// in memory until [MemoryStore.Purge] removes them.
+type MemoryStore struct {
+	cfg storeConfig
+	mu  sync.Mutex
+	m   map[string]Record
+}
+
+// NewMemoryStore returns an empty MemoryStore. [WithClock] is the only
+// option it uses.
+func NewMemoryStore(opts ...StoreOption) *MemoryStore {
+	return &MemoryStore{cfg: newStoreConfig(opts), m: make(map[string]Record)}
+}
+
+var _ interface {
+	Store
+	Purger
+} = (*MemoryStore)(nil)
+
+// Claim implements [Store].
+func (s *MemoryStore) Claim(ctx context.Context, req ClaimRequest) (Claim, error) {
+	if err := ctx.Err(); err != nil {
+		return Claim{}, err
+	}
+	if err := req.validate(); err != nil {
+		return Claim{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var cur *Record
+	if r, ok := s.m[req.Key]; ok {
+		cur = &r
+	}
+	c, next := Decide(cur, req, s.cfg.now())
+	if next != nil {
+		s.m[req.Key] = *next
+	}
+	return c, nil
+}
+
+// Complete implements [Store].
+func (s *MemoryStore) Complete(ctx context.Context, key, owner string, outcome []byte, ttl time.Duration) error {
+	return s.update(ctx, key, owner, func(r *Record, now time.Time) bool {
+		r.State = StateCompleted
+		r.LeaseUntil = time.Time{}
+		r.ExpiresAt = now.Add(ttl)
+		r.Outcome = append([]byte(nil), outcome...)
+		return true
+	})
+}
+
+// Release implements [Store].
+func (s *MemoryStore) Release(ctx context.Context, key, owner string) error {
+	return s.update(ctx, key, owner, func(*Record, time.Time) bool { return false })
+}
+
+// Abandon implements [Store].
+func (s *MemoryStore) Abandon(ctx context.Context, key, owner string) error {
+	return s.update(ctx, key, owner, func(r *Record, now time.Time) bool {
+		r.LeaseUntil = now
+		return true
+	})
+}
+
+// update applies f to the live claim that owner holds; f reports whether to
+// keep the record (false deletes it).
+func (s *MemoryStore) update(ctx context.Context, key, owner string, f func(*Record, time.Time) bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.m[key]
+	if !ok || r.State != StateClaimed || r.Owner != owner {
+		return ErrNotOwner
+	}
+	if f(&r, s.cfg.now()) {
+		s.m[key] = r
+	} else {
+		delete(s.m, key)
+	}
+	return nil
+}
+
+// Purge implements [Purger].
+func (s *MemoryStore) Purge(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.now()
+	n := 0
+	for k, r := range s.m {
+		if !now.Before(r.ExpiresAt) {
+			delete(s.m, k)
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,98 @@
+package saga
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrAborted is the [Error.Cause] when [Saga.Compensate] is called with a nil
+// cause: the workflow decided to undo its work without a failure (an order
+// cancelled by the customer).
+var ErrAborted = errors.New("saga: aborted by the workflow")
+
+// Error is the result of [Saga.Compensate]: the failure that made the saga
+// undo its work and the compensations that did not succeed.
+//
+// It keeps every cause reachable: errors.Is and errors.As see Cause and each
+// [*CompensationError] (and the error inside it) through Unwrap. When Cause is
+// a cancellation, the SDK still sees a [temporal.CanceledError] in the tree, so
+// a workflow returning the Error ends as canceled rather than failed.
+type Error struct {
+	// Cause is the error passed to Compensate (ErrAborted when it was nil).
+	Cause error
+	// Compensations lists the compensations that failed in this call, in the
+	// order they ran.
+	Compensations []CompensationError
+	// Skipped names the steps whose compensation did not run because an
+	// earlier one failed and [Options.StopOnError] was set.
+	Skipped []string
+	// Pivoted is true when the saga had passed its pivot ([Saga.Pivot]), so
+	// nothing was compensated and the completed work was kept.
+	Pivoted bool
+
+	from *Saga
+}
+
+// Compensated reports whether every pending compensation ran and succeeded:
+// the saga's effects are undone. It is false when the saga had passed its
+// pivot or a compensation failed or was skipped.
+func (e *Error) Compensated() bool {
+	return !e.Pivoted && len(e.Compensations) == 0 && len(e.Skipped) == 0
+}
+
+// Error describes the cause and, when the undo is incomplete, what is left to
+// do by hand.
+func (e *Error) Error() string {
+	cause := "<nil>"
+	if e.Cause != nil {
+		cause = e.Cause.Error()
+	}
+	switch {
+	case e.Pivoted:
+		return "saga: failed after its pivot, completed work was kept (finish it forward): " + cause
+	case e.Compensated():
+		return "saga: compensated: " + cause
+	}
+	var b strings.Builder
+	b.WriteString("saga: compensation incomplete, undo by hand what the ledger lists as failed or skipped: ")
+	b.WriteString(cause)
+	for i := range e.Compensations {
+		b.WriteString("; ")
+		b.WriteString(e.Compensations[i].Error())
+	}
+	if len(e.Skipped) > 0 {
+		fmt.Fprintf(&b, "; skipped: %s", strings.Join(e.Skipped, ", "))
+	}
+	return b.String()
+}
+
+// Unwrap returns Cause followed by a [*CompensationError] for each failed
+// compensation, for errors.Is and errors.As.
+func (e *Error) Unwrap() []error {
+	errs := make([]error, 0, 1+len(e.Compensations))
+	if e.Cause != nil {
+		errs = append(errs, e.Cause)
+	}
+	for i := range e.Compensations {
+		errs = append(errs, &e.Compensations[i])
+	}
+	return errs
+}
+
+// CompensationError is one compensation that failed after its retries.
+type CompensationError struct {
+	// Step names the step whose compensation failed.
+	Step string
+	// Err is the compensation's error (for an activity, usually a
+	// [temporal.ActivityError] wrapping the activity's own error).
+	Err error
+}
+
+// Error says which step's undo failed and why.
+func (e *CompensationError) Error() string {
+	return fmt.Sprintf("saga: undo %q failed: %v", e.Step, e.Err)
+}
+
+// Unwrap returns Err.
+func (e *CompensationError) Unwrap() error { return e.Err }
