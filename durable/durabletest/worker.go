@@ -23,11 +23,23 @@ type Worker struct {
 	t        testing.TB
 	srv      *durable.DevServer
 	register func(worker.Registry)
-	opts     worker.Options
+	cfg      Config
 
 	mu sync.Mutex
 	c  client.Client
 	w  worker.Worker
+}
+
+// Config configures [StartWorkerConfig].
+type Config struct {
+	// Worker are the worker options.
+	Worker worker.Options
+	// Client, when set, adjusts the worker's client options (a codec, tracing,
+	// for example durable.Encryption{Ring: r}.Apply).
+	Client func(*client.Options) error
+	// TaskQueue, when set, is used instead of a fresh one (to share a queue
+	// between workers).
+	TaskQueue string
 }
 
 // StartWorker starts a worker on a fresh task queue named after the test,
@@ -35,15 +47,26 @@ type Worker struct {
 // when given, sets the worker options.
 func StartWorker(t testing.TB, srv *durable.DevServer, register func(worker.Registry), opts ...worker.Options) *Worker {
 	t.Helper()
+	var cfg Config
+	if len(opts) > 0 {
+		cfg.Worker = opts[0]
+	}
+	return StartWorkerConfig(t, srv, register, cfg)
+}
+
+// StartWorkerConfig is [StartWorker] with client options and a chosen task queue.
+func StartWorkerConfig(t testing.TB, srv *durable.DevServer, register func(worker.Registry), cfg Config) *Worker {
+	t.Helper()
 	name := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
 	w := &Worker{
 		TaskQueue: name + "-" + uuid.NewString()[:8],
 		t:         t,
 		srv:       srv,
 		register:  register,
+		cfg:       cfg,
 	}
-	if len(opts) > 0 {
-		w.opts = opts[0]
+	if cfg.TaskQueue != "" {
+		w.TaskQueue = cfg.TaskQueue
 	}
 	w.start()
 	t.Cleanup(w.Stop)
@@ -52,9 +75,13 @@ func StartWorker(t testing.TB, srv *durable.DevServer, register func(worker.Regi
 
 func (w *Worker) start() {
 	w.t.Helper()
-	c, err := client.Dial(client.Options{HostPort: w.srv.HostPort(), Namespace: w.srv.Namespace(), Logger: Logger()})
+	copts := client.Options{HostPort: w.srv.HostPort(), Namespace: w.srv.Namespace(), Logger: Logger()}
+	if w.cfg.Client != nil {
+		require.NoError(w.t, w.cfg.Client(&copts), "configure worker client")
+	}
+	c, err := client.Dial(copts)
 	require.NoError(w.t, err, "dial dev server for worker")
-	wk := worker.New(c, w.TaskQueue, w.opts)
+	wk := worker.New(c, w.TaskQueue, w.cfg.Worker)
 	w.register(wk)
 	require.NoError(w.t, wk.Start(), "start worker")
 	w.mu.Lock()
