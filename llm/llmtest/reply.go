@@ -220,6 +220,10 @@ func ModelNotFound() Reply {
 // Undecodable answers status with a raw body that is not an OpenAI error
 // object, as some OpenAI-compatible servers do: for example
 // Undecodable(502, "Bad Gateway") or Undecodable(400, `{"error":"bad"}`).
+// The body must not be empty. With openai-go v3, `{"error":"bad"}` yields a
+// JSON decoding error and no *openai.Error (option.WithResponseInto still
+// gives the status and headers), while a plain-text body yields an
+// *openai.Error with the status and an empty Code and Message.
 func Undecodable(status int, body string) Reply {
 	return Reply{Status: status, Body: body}
 }
