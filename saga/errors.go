@@ -16,8 +16,9 @@ var ErrAborted = errors.New("saga: aborted by the workflow")
 //
 // It keeps every cause reachable: errors.Is and errors.As see Cause and each
 // [*CompensationError] (and the error inside it) through Unwrap. When Cause is
-// a cancellation, the SDK still sees a [temporal.CanceledError] in the tree, so
-// a workflow returning the Error ends as canceled rather than failed.
+// a cancellation, the SDK still sees a
+// [go.temporal.io/sdk/temporal.CanceledError] in the tree, so a workflow
+// returning the Error ends as canceled rather than failed.
 type Error struct {
 	// Cause is the error passed to Compensate (ErrAborted when it was nil).
 	Cause error
@@ -57,9 +58,8 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("saga: compensation incomplete, undo by hand what the ledger lists as failed or skipped: ")
 	b.WriteString(cause)
-	for i := range e.Compensations {
-		b.WriteString("; ")
-		b.WriteString(e.Compensations[i].Error())
+	for _, c := range e.Compensations {
+		fmt.Fprintf(&b, "; undo %q failed: %v", c.Step, c.Err)
 	}
 	if len(e.Skipped) > 0 {
 		fmt.Fprintf(&b, "; skipped: %s", strings.Join(e.Skipped, ", "))
@@ -85,7 +85,8 @@ type CompensationError struct {
 	// Step names the step whose compensation failed.
 	Step string
 	// Err is the compensation's error (for an activity, usually a
-	// [temporal.ActivityError] wrapping the activity's own error).
+	// [go.temporal.io/sdk/temporal.ActivityError] wrapping the activity's
+	// own error).
 	Err error
 }
 

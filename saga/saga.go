@@ -236,9 +236,9 @@ func (s *Saga) run(ctx workflow.Context, e *entry) bool {
 //
 // When *errp is non-nil it is replaced by the [*Error] of [Saga.Compensate].
 // A cancelled workflow is covered: the step blocked at cancellation returns a
-// [temporal.CanceledError], the compensations run on a disconnected context,
-// and the workflow still ends as canceled because the returned error keeps the
-// CanceledError reachable. It does nothing when *errp is nil, when *errp is
+// [go.temporal.io/sdk/temporal.CanceledError], the compensations run on a
+// disconnected context, and the workflow still ends as canceled because the
+// returned error keeps the CanceledError reachable. It does nothing when *errp is nil, when *errp is
 // already the result of this saga's Compensate, or while Compensate is
 // running (so a deferred call cannot re-enter it).
 func (s *Saga) CompensateOnError(ctx workflow.Context, errp *error) {
