@@ -82,9 +82,12 @@
 // [*Error] joins the cause with every failed compensation: Unwrap returns the
 // cause and one [*CompensationError] per failure, so errors.Is and errors.As
 // reach each of them. [Error.Compensated] says whether the undo is complete.
-// When the workflow returns the Error, the client sees an application error of
-// type "Error" whose message lists the cause and each failed undo; the
-// structured record is the ledger.
+// Go error identity does not cross the workflow boundary: pass the result
+// through [WorkflowError] before returning it, and the client receives a
+// non-retryable application error of type [ErrTypeCompensated],
+// [ErrTypeIncomplete] or [ErrTypeAfterPivot] (matched with [IsCompensated],
+// [IsIncomplete], [IsAfterPivot]) carrying an [Outcome]; the full structured
+// record is the ledger.
 //
 // # Ledger
 //
