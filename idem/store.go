@@ -7,12 +7,11 @@ import (
 )
 
 // Store holds idempotency records. [Wrap] is its only caller in normal use;
-// [idemtest.RunStoreTests] checks that an implementation keeps the contract
-// below. Implementations must be safe for concurrent use, and every method
-// must be atomic with respect to the others for the same key, including
-// across processes when the store is shared.
-//
-// [idemtest.RunStoreTests]: https://pkg.go.dev/github.com/durable-llm/durable-llm/idem/idemtest#RunStoreTests
+// [github.com/durable-llm/durable-llm/idem/idemtest.RunStoreTests] checks
+// that an implementation keeps the contract below. Implementations must be
+// safe for concurrent use, and every method must be atomic with respect to
+// the others for the same key, including across processes when the store is
+// shared.
 type Store interface {
 	// Claim reads the record for req.Key and, when nobody else may hold it,
 	// makes req.Owner its holder until the lease ends. It decides exactly as
