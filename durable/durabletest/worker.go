@@ -4,7 +4,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
