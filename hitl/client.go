@@ -1,0 +1,133 @@
+package hitl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// Decide sends d to the review running as workflowID (its latest run) and
+// waits until the workflow has applied it; for an edit, until Revise has
+// produced the new version. It runs in client code.
+//
+// A refused decision returns a [*DecisionError] matching [ErrStaleVersion],
+// [ErrUnauthorized], [ErrUnknownReviewer], [ErrClosed], [ErrEmptyEdit],
+// [ErrDuplicate] or [ErrInvalidDecision] with errors.Is, and nothing was
+// written to the workflow's history. A failed revision matches
+// [ErrReviseFailed]; an unknown workflow [ErrNotFound].
+//
+// d.ID, when set, is the update ID: sending the same decision twice (a
+// retried HTTP request) applies it once.
+func Decide(ctx context.Context, c client.Client, workflowID string, d Decision) (Receipt, error) {
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID:     d.ID,
+		WorkflowID:   workflowID,
+		UpdateName:   UpdateDecide,
+		Args:         []any{d},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return Receipt{}, closedOr(ctx, c, workflowID, err)
+	}
+	var rc Receipt
+	if err := h.Get(ctx, &rc); err != nil {
+		return Receipt{}, closedOr(ctx, c, workflowID, err)
+	}
+	return rc, nil
+}
+
+// closedOr maps err, telling a finished review ([ErrClosed]) from a missing
+// one ([ErrNotFound]): the server answers NotFound for both.
+func closedOr(ctx context.Context, c client.Client, workflowID string, err error) error {
+	err = clientError(workflowID, err)
+	if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	d, derr := c.DescribeWorkflowExecution(ctx, workflowID, "")
+	if derr != nil || d.GetWorkflowExecutionInfo().GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return err
+	}
+	return &DecisionError{
+		Type:    ErrTypeClosed,
+		Message: fmt.Sprintf("hitl: the review %q has ended (%s) and takes no more decisions", workflowID, d.GetWorkflowExecutionInfo().GetStatus()),
+		Err:     err,
+	}
+}
+
+// Approve approves version on behalf of reviewer. See [Decide].
+func Approve(ctx context.Context, c client.Client, workflowID, reviewer string, version int, comment string) (Receipt, error) {
+	return Decide(ctx, c, workflowID, Decision{Reviewer: reviewer, Action: ActionApprove, Version: version, Comment: comment})
+}
+
+// Edit asks for a new version of version with instructions, and returns
+// once it exists (Receipt.Version). See [Decide].
+func Edit(ctx context.Context, c client.Client, workflowID, reviewer string, version int, instructions string) (Receipt, error) {
+	return Decide(ctx, c, workflowID, Decision{Reviewer: reviewer, Action: ActionEdit, Version: version, Instructions: instructions})
+}
+
+// Reject rejects version with reason and ends the review. See [Decide].
+func Reject(ctx context.Context, c client.Client, workflowID, reviewer string, version int, reason string) (Receipt, error) {
+	return Decide(ctx, c, workflowID, Decision{Reviewer: reviewer, Action: ActionReject, Version: version, Comment: reason})
+}
+
+// RequestChanges sends version back to the first stage with comment. See [Decide].
+func RequestChanges(ctx context.Context, c client.Client, workflowID, reviewer string, version int, comment string) (Receipt, error) {
+	return Decide(ctx, c, workflowID, Decision{Reviewer: reviewer, Action: ActionRequestChanges, Version: version, Comment: comment})
+}
+
+// GetStatus queries the [Status] of the review running (or finished) as
+// workflowID. It needs a worker polling the workflow's task queue.
+func GetStatus(ctx context.Context, c client.Client, workflowID string) (Status, error) {
+	var st Status
+	v, err := c.QueryWorkflow(ctx, workflowID, "", QueryStatus)
+	if err != nil {
+		return st, clientError(workflowID, err)
+	}
+	if err := v.Get(&st); err != nil {
+		return st, clientError(workflowID, err)
+	}
+	return st, nil
+}
+
+// GetDraft queries the current draft of the review in full.
+func GetDraft[T any](ctx context.Context, c client.Client, workflowID string) (T, error) {
+	var out T
+	v, err := c.QueryWorkflow(ctx, workflowID, "", QueryDraft)
+	if err != nil {
+		return out, clientError(workflowID, err)
+	}
+	if err := v.Get(&out); err != nil {
+		return out, clientError(workflowID, err)
+	}
+	return out, nil
+}
+
+// Open starts the review workflow (workflow with args, under opts), or
+// attaches to the one already running with opts.ID, and returns its
+// [Status] once version 1 exists. It uses update-with-start; when
+// opts.WorkflowIDConflictPolicy is unset it becomes USE_EXISTING, so
+// calling Open twice opens one review.
+func Open(ctx context.Context, c client.Client, opts client.StartWorkflowOptions, workflow any, args ...any) (Status, error) {
+	if opts.WorkflowIDConflictPolicy == enums.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED {
+		opts.WorkflowIDConflictPolicy = enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+	}
+	op := c.NewWithStartWorkflowOperation(opts, workflow, args...)
+	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName:   UpdateAttach,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		return Status{}, clientError(opts.ID, err)
+	}
+	var st Status
+	if err := h.Get(ctx, &st); err != nil {
+		return Status{}, clientError(opts.ID, err)
+	}
+	return st, nil
+}

@@ -1,0 +1,128 @@
+// Package hitl runs human review loops inside Temporal workflows: a draft
+// goes through versions and stages until reviewers approve it, reject it or
+// let it time out, and no decision is ever lost.
+//
+// # Overview
+//
+// [Run] is called from the caller's workflow with a [Config] and the
+// [State] carried from an earlier run (nil at first):
+//
+//	func DocReview(ctx workflow.Context, in Input) (hitl.Result[string], error) {
+//		return hitl.Run(ctx, hitl.Config[string]{
+//			Draft:  func(ctx workflow.Context) (string, error) { ... an LLM activity ... },
+//			Revise: func(ctx workflow.Context, cur string, d hitl.Decision) (string, error) { ... },
+//			Stages: []hitl.Stage{
+//				{Name: "editor", Reviewers: []string{"alice"}},
+//				{Name: "legal", Reviewers: []string{"bob", "carol"}, Quorum: 2, Deadline: 48 * time.Hour,
+//					Escalation: hitl.Escalation{Reviewers: []string{"dana"}, Deadline: 24 * time.Hour}},
+//			},
+//			ContinueAsNew: func(ctx workflow.Context, s *hitl.State[string]) error {
+//				in.State = s
+//				return workflow.NewContinueAsNewError(ctx, DocReview, in)
+//			},
+//		}, in.State)
+//	}
+//
+// Reviewers send a [Decision] (approve, edit, reject, request changes)
+// about a version. An edit runs Config.Revise and makes the next version;
+// a new version clears every approval and starts again at the first stage,
+// because approvals are for a version. A request for changes sends the
+// current version back to the first stage. Rejection by any allowed
+// reviewer ends the review. A stage is done when Quorum distinct reviewers
+// approved; the review is approved after the last stage.
+//
+// Decisions arrive as the [UpdateDecide] update. Its validator refuses a
+// bad decision synchronously (unknown or unauthorized reviewer, stale
+// version, empty edit, closed review, duplicate approval) and nothing is
+// written to history. For signal-only clients, the seed's signals
+// [SignalSubmitEdit] and [SignalApprove] (and [SignalReject],
+// [SignalRequestChanges]) are accepted too: an invalid signal is logged and
+// recorded in the audit trail as ignored, never applied. Signals may leave
+// Decision.Version 0 (meaning the version current when the workflow
+// handles them); prefer updates where the version matters.
+//
+// [QueryStatus] returns a [Status] (phase, version, stage, pending
+// reviewers, deadline, an excerpt, the audit trail); [QueryDraft] returns
+// the draft in full. The loop keeps workflow.SetCurrentDetails readable in
+// the Web UI and upserts the search attributes [StatusAttribute],
+// [PendingReviewersAttribute] and [StageAttribute], so a visibility query
+// such as HITLStatus = 'open' AND HITLPendingReviewers = 'bob' lists the
+// reviews waiting for bob. Register them first ([RegisterSearchAttributes],
+// or durable.DevServerOptions.SearchAttributes = hitl.SearchAttributes()).
+//
+// # Deadlines
+//
+// A stage's Deadline starts a durable timer whose summary reads "waiting
+// for legal, due 2026-12-01 09:00 UTC". When it passes, [Config.Notify]
+// gets a reminder for the pending reviewers; with an [Escalation], its
+// reviewers join the stage, are notified, and a second deadline starts.
+// When the last deadline passes the stage's [TimeoutPolicy] applies:
+// [TimeoutReject] (the default) ends the review as timed out,
+// [TimeoutApprove] approves the stage on the reviewers' behalf,
+// [TimeoutFail] fails the workflow.
+//
+// # Client side
+//
+// [Decide], [Approve], [Edit], [Reject] and [RequestChanges] send the
+// update and wait until it is applied (an edit until the new version
+// exists); [GetStatus] and [GetDraft] query. [Open] starts a review or
+// attaches to the running one with update-with-start and returns its
+// status once version 1 exists. Package hitlhttp serves a JSON API and
+// HTML pages for reviewers on top of these.
+//
+// # Long reviews
+//
+// A run continues as new after [Config.MaxDecisionsPerRun] decisions or
+// when the server suggests it, once every handler has finished; the
+// [State] carries version, stage, approvals, deadline and the audit trail.
+// The trail kept in State is capped at [Config.AuditLimit] entries: older
+// entries stay in the earlier runs' histories, and State.AuditCount and
+// State.Tally keep counting every entry, so version and counts stay exact
+// however long the review runs.
+//
+// # Large drafts
+//
+// Every version of T enters history (as an activity result and in the
+// continue-as-new state), and payloads are limited to 2 MiB (warnings from
+// 512 KiB). For large drafts use [DraftRef] as T: the Draft and Revise
+// activities store the text in the caller's store and return only its key,
+// SHA-256, size and head. This package chooses the explicit reference over
+// the SDK's converter.ExternalStorage because the reference works with
+// every server and every client, keeps the status query and the Web UI
+// readable without a codec server, lets reviewers verify what they approve
+// by hash, and the LLM activity that writes the text is the natural place
+// to store it; ExternalStorage is still marked experimental in SDK v1.50
+// and needs the same driver on every worker, client and codec server. It
+// stays compatible: a namespace that configures ExternalStorage needs no
+// change here.
+//
+// # Determinism
+//
+// [Run] and everything it calls run in workflow code: time is
+// workflow.Now, timers are durable, no map is iterated, and Config's
+// functions must be deterministic too (call activities for I/O). Call Run
+// before the workflow blocks, so its handlers are registered in the first
+// workflow task. The client helpers and [RegisterSearchAttributes] run in
+// client code only.
+//
+// # Retries and errors
+//
+// Refusals are non-retryable [temporal.ApplicationError]s with the ErrType
+// constants; the client helpers return them as [*DecisionError] matching
+// the sentinels ([ErrStaleVersion], [ErrUnauthorized], ...) with errors.Is.
+// Approval, rejection and timeout are outcomes in [Result], not errors. The
+// retries of Draft and Revise are their activities' retry policies; when
+// Revise still fails the review stays open on the same version and the
+// edit's update fails with [ErrTypeReviseFailed]. Notify failures are
+// logged and do not stop the review. Cancellation ends the review as
+// canceled and returns the SDK's canceled error.
+//
+// # Testing
+//
+// Package hitltest has a ready-made review workflow over strings with fake
+// activities. With go.temporal.io/sdk/testsuite, send decisions with
+// env.UpdateWorkflow(hitl.UpdateDecide, ...) from delayed callbacks and
+// assert that refused ones call TestUpdateCallback.OnReject; deadlines are
+// skipped in mock time. On a real dev server (durable/durabletest), the
+// history shows no update-accepted event for refused decisions.
+package hitl

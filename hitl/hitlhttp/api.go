@@ -1,0 +1,195 @@
+package hitlhttp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/durable-llm/durable-llm/hitl"
+)
+
+// Summary is one review in the list: what the search attributes say.
+type Summary struct {
+	WorkflowID   string    `json:"workflow_id"`
+	RunID        string    `json:"run_id"`
+	WorkflowType string    `json:"workflow_type"`
+	Phase        string    `json:"phase"`
+	Stage        string    `json:"stage"`
+	Pending      []string  `json:"pending"`
+	StartTime    time.Time `json:"start_time"`
+	// URL is the review's HTML page.
+	URL string `json:"url"`
+}
+
+// Review is the answer of GET /api/reviews/{id}.
+type Review struct {
+	WorkflowID string      `json:"workflow_id"`
+	Status     hitl.Status `json:"status"`
+	// Draft is the current draft rendered as text.
+	Draft string `json:"draft"`
+}
+
+// list runs the visibility query for the list page and API.
+func (h *Handler) list(ctx context.Context, status, reviewer string) ([]Summary, error) {
+	q, err := h.listQuery(status, reviewer)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := h.c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: q, PageSize: int32(h.opts.PageSize),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hitlhttp: list reviews with %q (are the HITL* search attributes registered?): %w", q, err)
+	}
+	out := make([]Summary, 0, len(resp.GetExecutions()))
+	for _, e := range resp.GetExecutions() {
+		sa := e.GetSearchAttributes().GetIndexedFields()
+		s := Summary{
+			WorkflowID:   e.GetExecution().GetWorkflowId(),
+			RunID:        e.GetExecution().GetRunId(),
+			WorkflowType: e.GetType().GetName(),
+			StartTime:    e.GetStartTime().AsTime(),
+		}
+		decode(sa[hitl.StatusAttribute.GetName()], &s.Phase)
+		decode(sa[hitl.StageAttribute.GetName()], &s.Stage)
+		decode(sa[hitl.PendingReviewersAttribute.GetName()], &s.Pending)
+		s.URL = h.reviewURL(s.WorkflowID)
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func decode(p *commonpb.Payload, into any) {
+	if p != nil {
+		_ = converter.GetDefaultDataConverter().FromPayload(p, into)
+	}
+}
+
+var openPhases = []hitl.Phase{hitl.PhaseDrafting, hitl.PhaseOpen, hitl.PhaseRevising}
+
+// listQuery builds the visibility query: open reviews by default, or the
+// given phase; only those waiting for reviewer when set.
+func (h *Handler) listQuery(status, reviewer string) (string, error) {
+	var parts []string
+	switch status {
+	case "", "open":
+		quoted := make([]string, len(openPhases))
+		for i, p := range openPhases {
+			quoted[i] = quote(string(p))
+		}
+		parts = append(parts, fmt.Sprintf("%s IN (%s)", hitl.StatusAttribute.GetName(), strings.Join(quoted, ", ")))
+	default:
+		if !hitl.Phase(status).Closed() && hitl.Phase(status) != hitl.PhaseOpen {
+			return "", fmt.Errorf("%w: unknown status %q: use open, approved, rejected, timed_out, canceled or failed", errBadRequest, status)
+		}
+		parts = append(parts, fmt.Sprintf("%s = %s", hitl.StatusAttribute.GetName(), quote(status)))
+	}
+	if reviewer != "" {
+		parts = append(parts, fmt.Sprintf("%s = %s", hitl.PendingReviewersAttribute.GetName(), quote(reviewer)))
+	}
+	if h.opts.Filter != "" {
+		parts = append(parts, "("+h.opts.Filter+")")
+	}
+	return strings.Join(parts, " AND "), nil
+}
+
+// quote makes s a visibility-query string literal.
+func quote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+func (h *Handler) apiList(w http.ResponseWriter, r *http.Request, reviewer string) {
+	who := r.URL.Query().Get("reviewer")
+	if who == "me" {
+		who = reviewer
+	}
+	list, err := h.list(r.Context(), r.URL.Query().Get("status"), who)
+	if err != nil {
+		h.writeError(w, err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, map[string]any{"reviews": list})
+}
+
+// review reads one review: status and rendered draft.
+func (h *Handler) review(ctx context.Context, id string) (Review, error) {
+	st, err := hitl.GetStatus(ctx, h.c, id)
+	if err != nil {
+		return Review{}, err
+	}
+	raw, err := hitl.GetDraft[json.RawMessage](ctx, h.c, id)
+	if err != nil {
+		return Review{}, err
+	}
+	text, err := h.renderDraft(ctx, id, raw)
+	if err != nil {
+		return Review{}, err
+	}
+	return Review{WorkflowID: id, Status: st, Draft: text}, nil
+}
+
+func (h *Handler) renderDraft(ctx context.Context, id string, raw json.RawMessage) (string, error) {
+	if h.opts.LoadDraft != nil {
+		return h.opts.LoadDraft(ctx, id, raw)
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil
+	}
+	var ref hitl.DraftRef
+	if json.Unmarshal(raw, &ref) == nil && ref.Key != "" && ref.SHA256 != "" {
+		return fmt.Sprintf("%s\n\n[draft %s, %d bytes, sha256 %s: set Options.LoadDraft to show it in full]", ref.Head, ref.Key, ref.Size, ref.SHA256), nil
+	}
+	var b bytes.Buffer
+	if json.Indent(&b, raw, "", "  ") != nil {
+		return string(raw), nil
+	}
+	return b.String(), nil
+}
+
+func (h *Handler) apiGet(w http.ResponseWriter, r *http.Request, _ string) {
+	rv, err := h.review(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.writeError(w, err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, rv)
+}
+
+func (h *Handler) apiDecide(w http.ResponseWriter, r *http.Request, reviewer string) {
+	var d hitl.Decision
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	if err == nil {
+		err = json.Unmarshal(body, &d)
+	}
+	if err != nil {
+		h.writeError(w, fmt.Errorf("%w: the body must be a JSON decision of at most %d bytes: %w", errBadRequest, h.opts.MaxBodyBytes, err))
+		return
+	}
+	rc, err := h.decide(r.Context(), r.PathValue("id"), reviewer, d)
+	if err != nil {
+		h.writeError(w, err)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, map[string]any{"receipt": rc})
+}
+
+// decide sends d on behalf of the authenticated reviewer: the body's
+// reviewer field never overrides the identity.
+func (h *Handler) decide(ctx context.Context, id, reviewer string, d hitl.Decision) (hitl.Receipt, error) {
+	if d.Reviewer != "" && d.Reviewer != reviewer {
+		return hitl.Receipt{}, &hitl.DecisionError{Type: hitl.ErrTypeUnauthorized,
+			Message: fmt.Sprintf("hitlhttp: signed in as %q, the decision names %q: leave reviewer out of the body", reviewer, d.Reviewer)}
+	}
+	d.Reviewer = reviewer
+	return hitl.Decide(ctx, h.c, id, d)
+}

@@ -1,0 +1,183 @@
+// Package hitltest holds a ready-made review workflow over string drafts and
+// deterministic fake activities, for tests and demos of package hitl and
+// hitlhttp. It calls no LLM.
+//
+//	a := &hitltest.Activities{}
+//	w := durabletest.StartWorker(t, srv, func(r worker.Registry) { hitltest.Register(r, a) })
+//	st, err := hitl.Open(ctx, c, client.StartWorkflowOptions{ID: "doc-1", TaskQueue: w.TaskQueue},
+//		hitltest.Workflow, hitltest.Input{Prompt: "launch note"})
+package hitltest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/durable-llm/durable-llm/durable"
+	"github.com/durable-llm/durable-llm/hitl"
+)
+
+// Activity names registered by [Register].
+const (
+	ActivityDraft   = "HITLTestDraft"
+	ActivityRevise  = "HITLTestRevise"
+	ActivityNotify  = "HITLTestNotify"
+	ActivityPersist = "HITLTestPersist"
+)
+
+// Input is the input of [Workflow]: the review's configuration (so one
+// registered workflow serves every test) and the carried state.
+type Input struct {
+	Prompt             string
+	Stages             []hitl.Stage
+	MaxDecisionsPerRun int
+	AuditLimit         int
+	// Notify sends deadline notices to the Notify activity.
+	Notify bool
+	// Persist runs the Persist activity after an approval, like the seed
+	// (the workflow stays open while it runs).
+	Persist bool
+	// DisableSearchAttributes is passed to [hitl.Config].
+	DisableSearchAttributes bool
+	// State is the review carried through continue-as-new.
+	State *hitl.State[string]
+}
+
+// ReviseInput is the input of the Revise activity.
+type ReviseInput struct {
+	Current string
+	Edit    hitl.Decision
+}
+
+// Workflow reviews a string draft: Draft writes it from the prompt, Revise
+// appends each edit's instructions (or replaces the text with Text).
+func Workflow(ctx workflow.Context, in Input) (hitl.Result[string], error) {
+	opts := durable.Quick("")
+	opts.RetryPolicy = durable.RetryPolicy(100*time.Millisecond, time.Second, 3)
+	cfg := hitl.Config[string]{
+		Draft: func(ctx workflow.Context) (string, error) {
+			return durable.Execute[string](ctx, ActivityDraft, in.Prompt, durable.WithSummary(opts, "draft v1"))
+		},
+		Revise: func(ctx workflow.Context, cur string, d hitl.Decision) (string, error) {
+			return durable.Execute[string](ctx, ActivityRevise, ReviseInput{Current: cur, Edit: d},
+				durable.WithSummary(opts, fmt.Sprintf("revise v%d", d.Version)))
+		},
+		Stages:                  in.Stages,
+		MaxDecisionsPerRun:      in.MaxDecisionsPerRun,
+		AuditLimit:              in.AuditLimit,
+		DisableSearchAttributes: in.DisableSearchAttributes,
+		ContinueAsNew: func(ctx workflow.Context, s *hitl.State[string]) error {
+			in.State = s
+			return workflow.NewContinueAsNewError(ctx, Workflow, in)
+		},
+	}
+	if in.Notify {
+		cfg.Notify = hitl.NotifyActivity(ActivityNotify, durable.WithSummary(opts, "notify reviewers"))
+	}
+	res, err := hitl.Run(ctx, cfg, in.State)
+	if err != nil || !res.Approved() || !in.Persist {
+		return res, err
+	}
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durable.WithSummary(opts, "persist")),
+		ActivityPersist, res.Artifact).Get(ctx, nil)
+	return res, err
+}
+
+// ErrRevise is what Revise returns (non-retryable) while
+// [Activities.FailRevise] is set.
+var ErrRevise = errors.New("hitltest: revise failed on purpose")
+
+// Activities are the fake activities. Safe for concurrent use.
+type Activities struct {
+	mu        sync.Mutex
+	notices   []hitl.Notice
+	persisted []string
+	failRev   bool
+	// PersistDelay makes Persist take this long (to test decisions that
+	// arrive after the review closed but before the workflow ends).
+	PersistDelay time.Duration
+}
+
+// Register registers [Workflow] and the activities on r.
+func Register(r worker.Registry, a *Activities) {
+	r.RegisterWorkflow(Workflow)
+	r.RegisterActivityWithOptions(a.Draft, activityOptions(ActivityDraft))
+	r.RegisterActivityWithOptions(a.Revise, activityOptions(ActivityRevise))
+	r.RegisterActivityWithOptions(a.Notify, activityOptions(ActivityNotify))
+	r.RegisterActivityWithOptions(a.Persist, activityOptions(ActivityPersist))
+}
+
+// Draft writes version 1: "Draft: <prompt>".
+func (a *Activities) Draft(_ context.Context, prompt string) (string, error) {
+	return "Draft: " + prompt, nil
+}
+
+// Revise applies an edit deterministically.
+func (a *Activities) Revise(_ context.Context, in ReviseInput) (string, error) {
+	a.mu.Lock()
+	fail := a.failRev
+	a.mu.Unlock()
+	if fail {
+		return "", temporal.NewNonRetryableApplicationError(ErrRevise.Error(), "HITLTestRevise", ErrRevise)
+	}
+	if strings.TrimSpace(in.Edit.Text) != "" {
+		return in.Edit.Text, nil
+	}
+	return in.Current + "\n[edit v" + fmt.Sprint(in.Edit.Version) + ": " + in.Edit.Instructions + "]", nil
+}
+
+// Notify records the notice.
+func (a *Activities) Notify(_ context.Context, n hitl.Notice) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.notices = append(a.notices, n)
+	return nil
+}
+
+// Persist records the approved text after PersistDelay.
+func (a *Activities) Persist(ctx context.Context, text string) error {
+	if a.PersistDelay > 0 {
+		select {
+		case <-time.After(a.PersistDelay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.persisted = append(a.persisted, text)
+	return nil
+}
+
+// SetFailRevise makes Revise fail (true) or work (false).
+func (a *Activities) SetFailRevise(fail bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.failRev = fail
+}
+
+// Notices returns the notices received so far.
+func (a *Activities) Notices() []hitl.Notice {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]hitl.Notice(nil), a.notices...)
+}
+
+// Persisted returns the texts persisted so far.
+func (a *Activities) Persisted() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.persisted...)
+}
+
+func activityOptions(name string) activity.RegisterOptions {
+	return activity.RegisterOptions{Name: name}
+}
