@@ -1,0 +1,60 @@
+// Package docapproval is the document-approval flow: an LLM drafts a
+// document from a prompt, reviewers edit it (each edit is one LLM revision)
+// or approve it, and the approved version is persisted once. It is the Go
+// version of the seed tutorial "Build Durable LLM Workflows with
+// temporal-python-sdk", built on the library's llm, hitl and idem packages.
+//
+// # Overview
+//
+// [Review] is the workflow. It validates its [Input], drafts version 1 with
+// the [ActivityDraft] activity, then hands the loop to [hitl.Run]: reviewers
+// decide through the hitl update (the client helpers [hitl.Approve],
+// [hitl.Edit], [hitl.Reject], the hitlhttp pages from [ReviewHandler], the
+// review command) or the seed's signals submit_edit and approve. An edit
+// runs [ActivityRevise] and produces the next version; an approval runs
+// [ActivityPersist], which writes <doc_id>_<version>.json to the [Store],
+// and ends the workflow with a [Result]. A rejection ends it without
+// writing anything.
+//
+// On the worker, [NewActivities] builds the activities from a [Config] (the
+// store's directory, the llm.Config of the models, an idem.Store) and
+// [Register] registers them with the workflow. [RunDemo] plays a scripted
+// review from a client, for demos and tests.
+//
+// # Determinism
+//
+// [Review] and the options helpers ([LLMActivityOptions],
+// [PersistActivityOptions]) are workflow code: they only build inputs and
+// schedule activities. Prompts are assembled in the activities
+// ([DraftPrompt], [RevisePrompt]), and the LLM's answers reach the workflow
+// as activity results recorded in history, so a replay never calls the
+// model. testdata/review.json is a recorded history that the replay test
+// checks the workflow against.
+//
+// # Retries and errors
+//
+// A bad doc_id or a prompt under [MinPromptChars] fails the workflow at once
+// with a non-retryable [ErrTypeInvalidInput] error ([IsInvalidInput]),
+// before any activity runs; [Input.Validate] runs the same check in clients.
+// LLM calls use the llm package's retry policy and error classification (a
+// quota or context-length failure is never retried). Each LLM call is
+// wrapped with idem.Wrap under the business key (doc_id, version)
+// ([DraftKey], [ReviseKey]): a retry after a crash, or a re-run of the same
+// review, gets the recorded answer instead of paying again. [Store.Persist]
+// writes a record atomically and only once; the same content again returns
+// the existing record, other content fails with a non-retryable
+// [ErrTypeConflict]. [Input.InjectTransientFailure] makes the first persist
+// attempt fail with a retryable [ErrTypeTransient] error after writing, to
+// show the retry with backoff finding the record.
+//
+// # Testing
+//
+// The workflow tests run on go.temporal.io/sdk/testsuite with the real
+// activities on the offline model. The integration tests run on a Temporal
+// dev server (durabletest) with the llmtest fake OpenAI server and check that
+// the number of billed calls equals 1 draft + N revisions. A browser test
+// drives the hitlhttp pages in headless Chromium. Re-record the replay
+// history with:
+//
+//	go test ./examples/docapproval -run TestRecordHistory -record
+package docapproval

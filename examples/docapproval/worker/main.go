@@ -1,0 +1,115 @@
+// Command worker runs the document-approval worker and serves the reviewer
+// pages.
+//
+//	go run ./examples/docapproval/worker -data ./docapproval-data -http :8090
+//
+// TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the other TEMPORAL_* variables
+// choose the server (a local `temporal server start-dev` by default);
+// OPENAI_API_KEY / OPENAI_BASE_URL / OPENAI_MODEL choose the model (the
+// offline model when neither is set).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/worker"
+
+	"github.com/durable-llm/durable-llm/durable"
+	"github.com/durable-llm/durable-llm/examples/docapproval"
+	"github.com/durable-llm/durable-llm/hitl"
+)
+
+func main() {
+	data := flag.String("data", "docapproval-data", "directory of approved documents and LLM idempotency records")
+	addr := flag.String("http", ":8090", "address of the reviewer pages (empty: none)")
+	queue := flag.String("task-queue", docapproval.TaskQueue, "task queue to poll")
+	register := flag.Bool("register-search-attributes", true, "register the HITL* search attributes on the namespace at start")
+	flag.Parse()
+	if err := run(*data, *addr, *queue, *register); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run(data, addr, queue string, register bool) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	opts, err := durable.LoadClientOptions()
+	if err != nil {
+		return err
+	}
+	c, err := durable.DialOptions(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if register {
+		if err := hitl.RegisterSearchAttributes(ctx, c, opts.Namespace); err != nil {
+			slog.Warn("the review list needs the HITL* search attributes", "error", err)
+		}
+	}
+
+	acts, err := docapproval.NewActivities(docapproval.Config{Dir: data})
+	if err != nil {
+		return err
+	}
+	fmt.Println(acts.Describe())
+	fmt.Println("approved documents go to", acts.Store().Dir())
+
+	w := worker.New(c, queue, worker.Options{})
+	docapproval.Register(w, acts)
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer w.Stop()
+	fmt.Println("worker polling task queue", queue)
+
+	if addr != "" {
+		h, err := docapproval.ReviewHandler(c)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		errc := make(chan error, 1)
+		go func() { errc <- srv.ListenAndServe() }()
+		fmt.Printf("review pages on %s (demo sign-in: pick any reviewer name)\n", pageURL(addr))
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		}()
+		select {
+		case err := <-errc:
+			if !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serve %s: %w", addr, err)
+			}
+		case <-ctx.Done():
+		}
+		return nil
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// pageURL is the browser address of the pages served on addr.
+func pageURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr + "/"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}

@@ -1,0 +1,144 @@
+package docapproval
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/durable-llm/durable-llm/durable"
+	"github.com/durable-llm/durable-llm/hitl"
+	"github.com/durable-llm/durable-llm/idem"
+	"github.com/durable-llm/durable-llm/llm"
+)
+
+// Result is how a review ended.
+type Result struct {
+	// Phase is hitl.PhaseApproved, PhaseRejected or PhaseTimedOut.
+	Phase hitl.Phase `json:"phase"`
+	// Document is the approved version (or the last one, when not approved).
+	Document Document `json:"document"`
+	// By is the reviewer who approved last, or who rejected; Reason the
+	// rejection's reason.
+	By     string `json:"by,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Persisted is the approved record; zero unless approved.
+	Persisted PersistResult `json:"persisted"`
+	// Audit is the review's retained audit trail; AuditCount counts every entry.
+	Audit      []hitl.Entry `json:"audit"`
+	AuditCount int          `json:"audit_count"`
+}
+
+// Approved reports whether the review ended approved (and persisted).
+func (r Result) Approved() bool { return r.Phase == hitl.PhaseApproved }
+
+// WorkflowID is the workflow ID the starter and [RunDemo] give the review
+// of docID: one review per document at a time.
+func WorkflowID(docID string) string { return "docapproval-" + docID }
+
+// RegisterWorkflow registers [Review] under [WorkflowName], for workers
+// and replayers.
+func RegisterWorkflow(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(Review, workflow.RegisterOptions{Name: WorkflowName})
+}
+
+// LLMActivityOptions are the options of the draft and revise activities:
+// the llm package's preset (5 min per attempt, heartbeats, 4 attempts, its
+// non-retryable types) plus [ErrTypeInvalidInput] and the idem types that
+// must not be retried.
+func LLMActivityOptions(summary string) workflow.ActivityOptions {
+	o := llm.ActivityOptions(summary)
+	o.RetryPolicy = durable.RetryPolicy(2*time.Second, time.Minute, llm.DefaultAttempts,
+		append(llm.NonRetryableErrorTypes(), ErrTypeInvalidInput, idem.ErrTypeKeyReused, idem.ErrTypeInvalid)...)
+	return o
+}
+
+// PersistActivityOptions are the options of the persist activity: 30 s per
+// attempt, 5 min in all, 6 attempts from 1 s backoff doubling up to 30 s
+// (the seed's policy), with invalid input and conflicts final.
+func PersistActivityOptions(summary string) workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 5 * time.Minute,
+		RetryPolicy:            durable.RetryPolicy(time.Second, 30*time.Second, 6, ErrTypeInvalidInput, ErrTypeConflict),
+		Summary:                summary,
+	}
+}
+
+// Review is the document-approval workflow. It validates in (a bad doc_id
+// or a prompt under [MinPromptChars] fails the workflow at once with a
+// non-retryable [ErrTypeInvalidInput] error, before any activity), drafts
+// version 1 with one LLM call ("llm: draft v1"), then runs a hitl review:
+// each edit is one LLM revision ("llm: revise v2", ...), an approval
+// persists the approved version once ("persist <doc_id> v<N>") and ends
+// the workflow; a rejection ends it without persisting.
+//
+// Reviewers use the hitl update [hitl.UpdateDecide] (hitl.Approve,
+// hitl.Edit, hitl.Reject, the hitlhttp page) or the seed's signals
+// submit_edit and approve. Register it with [Register] or [RegisterWorkflow].
+func Review(ctx workflow.Context, in Input) (Result, error) {
+	if err := in.Validate(); err != nil {
+		return Result{}, invalidInput(err)
+	}
+	info := workflow.GetInfo(ctx)
+	res, err := hitl.Run(ctx, hitl.Config[Document]{
+		Draft: func(ctx workflow.Context) (Document, error) {
+			return durable.Execute[Document](ctx, ActivityDraft,
+				DraftInput{DocID: in.DocID, Prompt: in.Prompt, Model: in.Model},
+				LLMActivityOptions("llm: draft v1"))
+		},
+		Revise: func(ctx workflow.Context, cur Document, d hitl.Decision) (Document, error) {
+			v := cur.Version + 1
+			next, err := durable.Execute[Document](ctx, ActivityRevise, ReviseInput{
+				DocID: in.DocID, Version: v, Base: cur.Text,
+				Instructions: d.Instructions, Text: d.Text, Model: in.Model,
+			}, LLMActivityOptions(fmt.Sprintf("llm: revise v%d", v)))
+			if err != nil {
+				return Document{}, err
+			}
+			next.Usage = addUsage(cur.Usage, next.Call)
+			return next, nil
+		},
+		Stages:             in.Stages,
+		MaxDecisionsPerRun: in.MaxDecisionsPerRun,
+		ContinueAsNew: func(ctx workflow.Context, s *hitl.State[Document]) error {
+			next := in
+			next.Resume = s
+			return workflow.NewContinueAsNewError(ctx, WorkflowName, next)
+		},
+	}, in.Resume)
+	if errors.Is(err, hitl.ErrInvalidConfig) {
+		return Result{}, invalidInput(err)
+	}
+	out := Result{
+		Phase: res.Phase, Document: res.Artifact, By: res.By, Reason: res.Reason,
+		Audit: res.Audit, AuditCount: res.AuditCount,
+	}
+	if err != nil || !res.Approved() {
+		return out, err
+	}
+	doc := res.Artifact
+	out.Persisted, err = durable.Execute[PersistResult](ctx, ActivityPersist, PersistInput{
+		DocID: doc.DocID, Version: doc.Version, Content: doc.Text,
+		ApprovedBy: res.By, WorkflowID: info.WorkflowExecution.ID,
+		FailFirstAttempt: in.InjectTransientFailure,
+	}, PersistActivityOptions(fmt.Sprintf("persist %s v%d", doc.DocID, doc.Version)))
+	if err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// addUsage sums two usages field by field.
+func addUsage(a, b llm.Usage) llm.Usage {
+	return llm.Usage{
+		Calls:            a.Calls + b.Calls,
+		PromptTokens:     a.PromptTokens + b.PromptTokens,
+		CompletionTokens: a.CompletionTokens + b.CompletionTokens,
+		CostUSD:          a.CostUSD + b.CostUSD,
+		PricedTokens:     a.PricedTokens + b.PricedTokens,
+		UnknownCostCalls: a.UnknownCostCalls + b.UnknownCostCalls,
+	}
+}

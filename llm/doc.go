@@ -1,0 +1,92 @@
+// Package llm runs LLM calls as durable Temporal activities: a worker-side
+// registry of models whose keys never enter workflow history, error
+// classification into Temporal retry semantics, retry-policy presets,
+// structured output with bounded repairs, streaming with heartbeats, usage
+// and cost per call, budgets, model fallback and at-most-once payment across
+// worker crashes.
+//
+// # Worker side and workflow side
+//
+// As in Temporal's ADK integration, the package is split in two. On the
+// worker, a [Config] names the models (model id, OpenAI-compatible base URL,
+// key from the worker's environment, or a prebuilt openai.Client);
+// [NewActivities] validates it (a [*ConfigError] says what to fix) and
+// [Activities.Register] registers the completion activity under
+// [ActivityComplete]:
+//
+//	acts, err := llm.NewActivities(llm.FromEnv()) // OPENAI_API_KEY / OPENAI_BASE_URL, else offline
+//	acts.Register(w)
+//
+// Any OpenAI-compatible server works through the base URL: Ollama
+// (http://localhost:11434/v1/), vLLM, LM Studio. Without OPENAI_API_KEY and
+// OPENAI_BASE_URL, [FromEnv] picks the deterministic [Offline] model, whose
+// answers are labelled [OfflineLabel]; [Config.Describe] says which.
+//
+// In the workflow, [Complete] and [CompleteJSON] schedule that activity with
+// a [Request] naming models by their configured names:
+//
+//	resp, err := llm.Complete(ctx, llm.Request{Prompt: "Draft the memo", Summary: "draft v3"})
+//	plan, resp, err := llm.CompleteJSON[Plan](ctx, llm.Request{Prompt: "Plan the report"})
+//
+// A [Response] carries the text, finish reason, the model that answered
+// (configured name and provider id), the provider's x-request-id, token
+// counts and the cost in USD from a price table ([DefaultPrices], override
+// with [Config.Prices]); a model missing from the table has an unknown cost
+// (CostKnown false), not a zero one. Every attempt also records an
+// OpenTelemetry span (gen_ai.* attributes and [AttrCostUSD]) with the global
+// tracer provider.
+//
+// # Determinism
+//
+// [Complete], [CompleteJSON] and the [Budget] methods run in workflow code:
+// they only schedule activities, read their results and set queries and
+// search attributes. The answer is validated against the schema on the
+// worker, so the workflow only decodes recorded JSON. Everything in
+// [Activities], [Config] and [FromEnv] runs on the worker and must not be
+// called from workflow code.
+//
+// # Retries and errors
+//
+// Temporal is the only retry owner: every openai-go client is built, and
+// every call made, with option.WithMaxRetries(0). Failures come back as a
+// [*temporal.ApplicationError], returned unwrapped so that its
+// NonRetryable flag and NextRetryDelay survive:
+//
+//   - retryable: 429 rate limits ([ErrTypeRateLimited]), 5xx, 408, 409,
+//     network errors, timeouts, truncated answers ([ErrTypeTruncated],
+//     including a stream that ends without a finish reason). The next
+//     attempt waits for the provider's retry-after-ms, retry-after (seconds
+//     or HTTP date) or x-ratelimit-reset-requests|tokens, clamped to
+//     [Config.MaxRetryDelay]; x-should-retry: false stops the retries;
+//   - non-retryable, each with its own type and IsX helper:
+//     [ErrTypeInsufficientQuota] (also billing codes, even on a 429),
+//     [ErrTypeContextLengthExceeded] (the limits are in [ErrorDetails]),
+//     [ErrTypeContentFilter], [ErrTypeAuth], [ErrTypeModelNotFound],
+//     [ErrTypeBadRequest], [ErrTypeInvalidOutput], [ErrTypeBudgetExceeded].
+//
+// Servers whose error body openai-go cannot decode are still classified by
+// status and headers. [RetryPolicy] and [ActivityOptions] bound the attempts
+// (each one may be paid) and list every non-retryable type. After a
+// retryable failure, attempt N+1 uses the next model of [Request.Fallback].
+//
+// With [Config.Store] set, the activity is wrapped with idem.Wrap: an answer
+// the provider delivered but whose activity result never reached Temporal
+// (the worker crashed) is returned from the store on the next attempt,
+// instead of being bought again.
+//
+// # Budgets
+//
+// A [Budget] accumulates usage across calls ([WithBudget]), refuses a call
+// that could exceed its token or USD limit before it is made, answers the
+// [QueryBudget] query and can upsert the [SearchAttributeCostUSD] and
+// [SearchAttributeTokens] search attributes (register them on the server).
+//
+// # Testing
+//
+// Package llmtest scripts an OpenAI-compatible HTTP server (rate limits,
+// quotas, truncated streams, hangs) for tests through the real openai-go
+// client. Workflow code is tested with go.temporal.io/sdk/testsuite; the
+// integration tests of this package run on a real dev server (package
+// durable/durabletest), including a worker killed after the provider
+// answered.
+package llm

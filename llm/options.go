@@ -1,0 +1,98 @@
+package llm
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/durable-llm/durable-llm/durable"
+)
+
+// Defaults of [RetryPolicy], [ActivityOptions] and [CompleteJSON].
+const (
+	// DefaultAttempts bounds the attempts of one completion activity,
+	// counting the first; every attempt may be paid.
+	DefaultAttempts = 4
+	// DefaultMaxRepairs is how many times [CompleteJSON] re-asks after an
+	// invalid answer.
+	DefaultMaxRepairs = 2
+)
+
+// RetryPolicy is the retry policy of LLM activities: 4 attempts from 2 s
+// backoff up to 1 min (a provider's retry-after overrides the backoff), and
+// every non-retryable error type of this package listed, so a quota or
+// context-length failure is never paid for twice. Every field is set.
+func RetryPolicy() *temporal.RetryPolicy {
+	return durable.RetryPolicy(2*time.Second, time.Minute, DefaultAttempts, NonRetryableErrorTypes()...)
+}
+
+// ActivityOptions is the preset of the completion activity: 5 min per
+// attempt, 20 min in all, a 30 s heartbeat timeout (the activity heartbeats
+// every [Config.HeartbeatInterval] while it waits, so a dead worker is
+// noticed in seconds, not minutes), and [RetryPolicy]. summary is the text
+// the Web UI shows, for example "llm: draft v3".
+func ActivityOptions(summary string) workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout:    5 * time.Minute,
+		ScheduleToCloseTimeout: 20 * time.Minute,
+		HeartbeatTimeout:       30 * time.Second,
+		RetryPolicy:            RetryPolicy(),
+		Summary:                summary,
+	}
+}
+
+// CallOption tweaks one [Complete] or [CompleteJSON] call.
+type CallOption func(*callConfig)
+
+type callConfig struct {
+	opts       *workflow.ActivityOptions
+	budget     *Budget
+	maxRepairs int
+}
+
+func newCallConfig(opts []CallOption) callConfig {
+	c := callConfig{maxRepairs: DefaultMaxRepairs}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+
+// activityOptions returns the options for req: the given ones or the preset,
+// with the request's label as summary when none is set.
+func (c callConfig) activityOptions(req Request) workflow.ActivityOptions {
+	if c.opts == nil {
+		return ActivityOptions(req.label())
+	}
+	o := *c.opts
+	if o.Summary == "" {
+		o.Summary = req.label()
+	}
+	return o
+}
+
+// WithActivityOptions replaces the [ActivityOptions] preset for the call. An
+// empty Summary is filled from the request. Keep a HeartbeatTimeout well
+// above [Config.HeartbeatInterval], and list [NonRetryableErrorTypes] in the
+// retry policy.
+func WithActivityOptions(o workflow.ActivityOptions) CallOption {
+	return func(c *callConfig) { c.opts = &o }
+}
+
+// WithBudget charges the call to b: it is refused with
+// [ErrTypeBudgetExceeded] when it could exceed b's limits, and its usage is
+// added to b afterwards (see [Budget]).
+func WithBudget(b *Budget) CallOption {
+	return func(c *callConfig) { c.budget = b }
+}
+
+// WithMaxRepairs sets how many times [CompleteJSON] re-asks after an
+// invalid answer (default [DefaultMaxRepairs]; 0 asks once).
+func WithMaxRepairs(n int) CallOption {
+	return func(c *callConfig) {
+		if n >= 0 {
+			c.maxRepairs = n
+		}
+	}
+}
