@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -80,7 +81,13 @@ func (w *Worker) start() {
 	}
 	c, err := client.Dial(copts)
 	require.NoError(w.t, err, "dial dev server for worker")
-	wk := worker.New(c, w.TaskQueue, w.cfg.Worker)
+	wopts := w.cfg.Worker
+	if wopts.StickyScheduleToStartTimeout == 0 {
+		// After a Kill the next workflow task would otherwise wait 5 s on the
+		// dead worker's sticky queue.
+		wopts.StickyScheduleToStartTimeout = time.Second
+	}
+	wk := worker.New(c, w.TaskQueue, wopts)
 	w.register(wk)
 	require.NoError(w.t, wk.Start(), "start worker")
 	w.mu.Lock()
