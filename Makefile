@@ -27,7 +27,7 @@ export IDEM_POSTGRES_DSN
 
 TEST_FLAGS ?= -race -count=1 -timeout 30m
 
-.PHONY: all tools test lint fmt demo bench browser clean help
+.PHONY: all tools test lint fmt demo bench chaos browser clean help
 
 all: lint test
 
@@ -35,7 +35,8 @@ help:
 	@echo "make demo    run the three example flows on an embedded dev server"
 	@echo "make test    build the tools, then run every test (integration included)"
 	@echo "make lint    gofmt, go vet, golangci-lint, workflowcheck"
-	@echo "make bench   run the benchmarks"
+	@echo "make bench   run the benchmarks and write docs/BENCHMARKS.md"
+	@echo "make chaos   the crash harness, long version (N=200), writes docs/CHAOS.md"
 	@echo "make tools   build the pinned tools into ./bin"
 
 tools: $(STAMPS)
@@ -76,8 +77,16 @@ fmt:
 demo: tools
 	$(GO) run ./examples/demo $(DEMO_FLAGS)
 
+# Benchmarks, then the side-by-side report against the hand-written baseline
+# (dev server + LLM test server), written to docs/BENCHMARKS.md.
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	BENCH_REPORT=$(CURDIR)/docs/BENCHMARKS.md $(GO) test ./bench -run TestReport -count=1 -timeout 30m -v
+
+# The crash-and-restart harness, long version: make chaos N=200.
+N ?= 50
+chaos: tools
+	CHAOS_N=$(N) CHAOS_REPORT=$(CURDIR)/docs/CHAOS.md $(GO) test ./chaos -run TestChaos -count=1 -timeout 120m -v
 
 clean:
 	rm -rf $(BIN)
