@@ -17,6 +17,10 @@ const DefaultDialTimeout = 10 * time.Second
 // did not answer.
 var ErrUnreachable = errors.New("durable: Temporal server unreachable")
 
+// ErrInvalidConfig is matched (errors.Is) by the error [LoadClientOptions]
+// returns when the config file or the TEMPORAL_* variables cannot be used.
+var ErrInvalidConfig = errors.New("durable: invalid Temporal client config")
+
 // DialError says which server [Dial] tried and what to do about it.
 type DialError struct {
 	// Address is the host:port that was dialled.
@@ -49,8 +53,8 @@ func (e *DialError) Unwrap() []error { return []error{ErrUnreachable, e.Err} }
 func LoadClientOptions() (client.Options, error) {
 	opts, err := envconfig.LoadDefaultClientOptions()
 	if err != nil {
-		return client.Options{}, fmt.Errorf("durable: load Temporal client config (TEMPORAL_* variables or %s): %w",
-			envconfig.DefaultConfigFilePath(), err)
+		return client.Options{}, fmt.Errorf("%w: load TEMPORAL_* variables or %s: %w",
+			ErrInvalidConfig, envconfig.DefaultConfigFilePath(), err)
 	}
 	return opts, nil
 }

@@ -29,6 +29,10 @@ const (
 	EnvCodecKeys = "DURABLE_CODEC_KEYS"
 )
 
+// ErrInvalidKeyRing is matched (errors.Is) by every error that [NewKeyRing],
+// [ParseKeyRing] and [KeyRingFromEnv] return for bad keys or ids.
+var ErrInvalidKeyRing = errors.New("durable: invalid key ring")
+
 // ErrUnknownKey is returned when a payload names a key id the ring lacks.
 var ErrUnknownKey = errors.New("durable: payload encrypted with a key id that is not in the key ring")
 
@@ -45,15 +49,15 @@ type KeyRing struct {
 // 32 bytes (AES-256).
 func NewKeyRing(current string, keys map[string][]byte) (*KeyRing, error) {
 	if _, ok := keys[current]; !ok {
-		return nil, fmt.Errorf("durable: current key id %q is not among the keys: add it", current)
+		return nil, fmt.Errorf("%w: current key id %q is not among the keys: add it", ErrInvalidKeyRing, current)
 	}
 	r := &KeyRing{current: current, aeads: make(map[string]cipher.AEAD, len(keys))}
 	for id, k := range keys {
 		if id == "" || strings.ContainsAny(id, ":,") {
-			return nil, fmt.Errorf("durable: key id %q must be non-empty without ':' or ','", id)
+			return nil, fmt.Errorf("%w: key id %q must be non-empty without ':' or ','", ErrInvalidKeyRing, id)
 		}
 		if len(k) != 32 {
-			return nil, fmt.Errorf("durable: key %q has %d bytes; AES-256 needs 32 (generate one with `openssl rand -base64 32`)", id, len(k))
+			return nil, fmt.Errorf("%w: key %q has %d bytes; AES-256 needs 32 (generate one with `openssl rand -base64 32`)", ErrInvalidKeyRing, id, len(k))
 		}
 		block, err := aes.NewCipher(k)
 		if err != nil {
@@ -85,14 +89,14 @@ func ParseKeyRing(s string) (*KeyRing, error) {
 	for i, part := range strings.Split(s, ",") {
 		id, b64, ok := strings.Cut(strings.TrimSpace(part), ":")
 		if !ok {
-			return nil, fmt.Errorf("durable: %s entry %d is not id:base64key", EnvCodecKeys, i+1)
+			return nil, fmt.Errorf("%w: %s entry %d is not id:base64key", ErrInvalidKeyRing, EnvCodecKeys, i+1)
 		}
 		k, err := base64.StdEncoding.DecodeString(b64)
 		if err != nil {
-			return nil, fmt.Errorf("durable: %s key %q is not base64: %w", EnvCodecKeys, id, err)
+			return nil, fmt.Errorf("%w: %s key %q is not base64: %w", ErrInvalidKeyRing, EnvCodecKeys, id, err)
 		}
 		if _, dup := keys[id]; dup {
-			return nil, fmt.Errorf("durable: %s names key %q twice", EnvCodecKeys, id)
+			return nil, fmt.Errorf("%w: %s names key %q twice", ErrInvalidKeyRing, EnvCodecKeys, id)
 		}
 		keys[id] = k
 		if i == 0 {

@@ -139,7 +139,7 @@ func TestBadConfigFileIsAClearError(t *testing.T) {
 	t.Setenv("TEMPORAL_CONFIG_FILE", f)
 	_, err := durable.LoadClientOptions()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "durable: load Temporal client config")
+	assert.ErrorIs(t, err, durable.ErrInvalidConfig)
 }
 
 func TestFindCLIOrder(t *testing.T) {

@@ -95,7 +95,10 @@ func who(d Decision) string {
 func (r *run[T]) check(d Decision, via string) error {
 	s, st := r.s, r.stage()
 	if s.Phase.Closed() {
-		return refuse(ErrTypeClosed, "the review is %s (%s) and takes no more decisions", s.Phase, s.Reason)
+		if s.Reason != "" {
+			return refuse(ErrTypeClosed, "the review is %s (%s) and takes no more decisions", s.Phase, s.Reason)
+		}
+		return refuse(ErrTypeClosed, "the review is %s and takes no more decisions", s.Phase)
 	}
 	if !d.Action.decision() {
 		return refuse(ErrTypeInvalidDecision, "unknown action %q: use approve, edit, reject or request_changes", d.Action)

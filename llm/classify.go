@@ -230,7 +230,8 @@ func parseContextLimits(msg string) (limit, requested int) {
 
 // redact masks the configured key and anything shaped like an OpenAI key.
 func redact(s, secret string) string {
-	if secret != "" && len(secret) >= 8 {
+	if secret != "" {
+		// Any configured key, however short, is masked: a provider may echo it.
 		s = strings.ReplaceAll(s, secret, "***")
 	}
 	return reKey.ReplaceAllString(s, "sk-***")

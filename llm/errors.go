@@ -50,8 +50,9 @@ const (
 	// ErrTypeModelNotFound is a 404 answer: the model id does not exist, the
 	// key has no access to it, or the base URL is wrong.
 	ErrTypeModelNotFound = "llm.ModelNotFound"
-	// ErrTypeBadRequest is any other 4xx answer (400, 413, 422, ...), or an
-	// answer whose x-should-retry header forbids a retry.
+	// ErrTypeBadRequest is any other 4xx answer (400, 413, 422, ...). An
+	// answer whose x-should-retry header forbids a retry keeps its own type
+	// (for example [ErrTypeServerError]) and is marked non-retryable.
 	ErrTypeBadRequest = "llm.BadRequest"
 	// ErrTypeUnknownModel is a [Request] naming a model that the worker's
 	// [Config] does not define.

@@ -37,6 +37,7 @@ import (
 	"github.com/durable-llm/durable-llm/examples/ordersaga"
 	"github.com/durable-llm/durable-llm/examples/research"
 	"github.com/durable-llm/durable-llm/hitl"
+	"github.com/durable-llm/durable-llm/idem"
 	"github.com/durable-llm/durable-llm/llm"
 )
 
@@ -99,7 +100,13 @@ func run(keep bool, outDir string, verbose bool, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	llmActs, err := llm.NewActivities(llmCfg)
+	// The research LLM call records its answer in an idem store, so a crash
+	// after the provider answered never pays for it twice.
+	researchCfg := llmCfg
+	if researchCfg.Store, err = idem.NewFileStore(filepath.Join(outDir, "research", ".idem")); err != nil {
+		return err
+	}
+	llmActs, err := llm.NewActivities(researchCfg)
 	if err != nil {
 		return err
 	}

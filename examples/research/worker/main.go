@@ -25,6 +25,7 @@ import (
 
 	"github.com/durable-llm/durable-llm/durable"
 	"github.com/durable-llm/durable-llm/examples/research"
+	"github.com/durable-llm/durable-llm/idem"
 	"github.com/durable-llm/durable-llm/llm"
 )
 
@@ -42,6 +43,14 @@ func main() {
 
 func run(out, notifyLog, webhook string, failNotify bool) error {
 	cfg := llm.FromEnv()
+	// Record each paid answer before reporting it, so a worker that dies
+	// after the provider answered does not buy the same answer again on
+	// retry. Files suit one host; use idem.NewPostgresStore across hosts.
+	keys, err := idem.NewFileStore(filepath.Join(out, ".idem"))
+	if err != nil {
+		return err
+	}
+	cfg.Store = keys
 	llmActs, err := llm.NewActivities(cfg)
 	if err != nil {
 		return err

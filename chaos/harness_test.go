@@ -1,0 +1,92 @@
+package chaos_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/durable-llm/durable-llm/chaos"
+	"github.com/durable-llm/durable-llm/durable"
+)
+
+// Environment of the long run (make chaos N=200).
+const (
+	envRuns   = "CHAOS_N"
+	envSeed   = "CHAOS_SEED"
+	envReport = "CHAOS_REPORT"
+)
+
+// TestChaos runs every scenario: CHAOS_N runs of each flow with kills (2
+// when unset, the CI version), the dev server restart while a review
+// waits, and two workers of which one is killed. CHAOS_REPORT names the
+// Markdown report to write.
+func TestChaos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chaos: starts a dev server and worker processes")
+	}
+	if _, err := durable.FindCLI(); err != nil {
+		if os.Getenv("DURABLE_INTEGRATION") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	runs := envInt(t, envRuns, 2)
+	seed := uint64(envInt(t, envSeed, int(time.Now().UnixNano()%1e9)))
+	t.Logf("chaos: seed %d (CHAOS_SEED=%d reproduces the kill points), %d runs per flow", seed, seed, runs)
+
+	ctx, cancel := context.WithTimeout(t.Context(), time.Duration(runs)*time.Minute+5*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	bin, err := chaos.BuildWorker(ctx, "..", dir)
+	require.NoError(t, err)
+	h, err := chaos.New(ctx, bin, dir)
+	require.NoError(t, err)
+	t.Cleanup(h.Close)
+	w, err := h.StartWorker(ctx, "main")
+	require.NoError(t, err)
+	t.Cleanup(w.Kill)
+
+	kills := h.Run(ctx, w, chaos.Config{Runs: runs, Seed: seed, Prefix: "kill-restart-"})
+	t.Logf("kills: %d kills, billed %d of minimum %d, %s", kills.Kills, kills.Billed, kills.MinBilled, kills.Duration)
+	assert.Empty(t, kills.Violations, "crash-and-restart runs")
+	assert.Equal(t, kills.MinBilled, kills.Billed, "no LLM answer bought twice")
+
+	restart, problems := h.ServerRestart(ctx)
+	t.Logf("server restart: %s", restart)
+	assert.Empty(t, problems, "dev server restart while a review waits")
+
+	b, two := h.TwoWorkers(ctx, w, chaos.Config{Runs: min(runs, 3), Seed: seed + 1, Prefix: "two-workers-"})
+	if b != nil {
+		t.Cleanup(b.Kill)
+	}
+	t.Logf("two workers: billed %d of minimum %d, %s", two.Billed, two.MinBilled, two.Duration)
+	assert.Empty(t, two.Violations, "two workers, one killed")
+
+	if path := os.Getenv(envReport); path != "" {
+		if !filepath.IsAbs(path) {
+			path = filepath.Join("..", path) // relative to the module root, as make runs it
+		}
+		report := chaos.Markdown(seed, []chaos.Result{kills, two}, restart, problems)
+		require.NoError(t, os.WriteFile(path, []byte(report), 0o644))
+		t.Logf("report written to %s", path)
+	}
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		require.NoError(t, errors.Join(err, errors.New(name+" must be a non-negative integer")))
+	}
+	return n
+}
