@@ -106,7 +106,10 @@ type PersistInput struct {
 
 // PersistResult is what [Activities.Persist] returns.
 type PersistResult struct {
-	// Record is the record on disk.
+	// Record is the record on disk without its Content (the workflow already
+	// holds the approved text; echoing it back would put it in history twice
+	// and halve the largest draft a review can carry). Record.SHA256 names
+	// the content; read it with [Store.Get].
 	Record Record `json:"record"`
 	// Path is its file.
 	Path string `json:"path"`
@@ -320,5 +323,6 @@ func (a *Activities) Persist(ctx context.Context, in PersistInput) (PersistResul
 			"docapproval: injected transient failure after writing %s (attempt %d); the retry returns the record unchanged",
 			a.store.Path(in.DocID, in.Version), attempt), ErrTypeTransient)
 	}
+	rec.Content = ""
 	return PersistResult{Record: rec, Path: a.store.Path(in.DocID, in.Version), Created: created, Attempt: attempt}, nil
 }
