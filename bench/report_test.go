@@ -228,8 +228,8 @@ func (r report) markdown() string {
 	p("")
 	p("Both flows record the full text twice per round (the revision's input carries the current version,")
 	p("its result the new one), so a round costs about the same in bytes; the library adds its decision")
-	p("updates (more events) and a larger fixed part (the attach update, a result that holds the approved")
-	p("text twice: the document and the persisted record).")
+	p("updates (more events) and a larger fixed part (the attach update, and a result that carries the")
+	p("approved text once, with the persisted record's hash).")
 	p("")
 	p("## Rounds before the server's limits")
 	p("")
@@ -237,7 +237,7 @@ func (r report) markdown() string {
 	p("")
 	p("- Largest draft before one payload passes 2 MiB: baseline about **%s** (its largest event holds one copy),",
 		mib(float64(payloadLimit)*float64(draftBytes)/float64(r.with[0].MaxEvent)))
-	p("  library about **%s** (its workflow result holds two). 20 KB drafts are far below both.",
+	p("  library about **%s** (its workflow result holds one, plus the review state). 20 KB drafts are far below both.",
 		mib(float64(payloadLimit)*float64(draftBytes)/float64(r.with[1].MaxEvent)))
 	p("- Baseline: one run holds about **%d rounds**; then %s is reached and the server terminates the workflow.", br, bwhich)
 	p("- Library: at most **%d rounds per run**, because `hitl` continues as new after %d decisions (or earlier",
