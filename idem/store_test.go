@@ -2,11 +2,8 @@ package idem_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -39,38 +36,9 @@ func TestPostgresStore(t *testing.T) {
 	})
 }
 
-// EnvPostgres names the variable with the DSN of the test database.
-const EnvPostgres = "IDEM_POSTGRES_DSN"
-
-const defaultDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
 // postgresPool connects to the test database, or skips (fails with
 // DURABLE_INTEGRATION=1) when it cannot.
-func postgresPool(t testing.TB) *pgxpool.Pool {
-	t.Helper()
-	dsn := os.Getenv(EnvPostgres)
-	if dsn == "" {
-		dsn = defaultDSN
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	pool, err := pgxpool.New(ctx, dsn)
-	if err == nil {
-		err = pool.Ping(ctx)
-		if err != nil {
-			pool.Close()
-		}
-	}
-	if err != nil {
-		msg := fmt.Sprintf("PostgreSQL at %s is unreachable (%v): set %s to a database this test may create tables in", dsn, err, EnvPostgres)
-		if os.Getenv(durabletest.EnvIntegration) == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg + " (" + durabletest.EnvIntegration + "=1 makes this a failure)")
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}
+func postgresPool(t testing.TB) *pgxpool.Pool { return durabletest.Postgres(t) }
 
 // postgresStore returns a store on a table of its own, dropped after the test.
 func postgresStore(t testing.TB, pool *pgxpool.Pool, opts ...idem.StoreOption) *idem.PostgresStore {

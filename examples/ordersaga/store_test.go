@@ -5,10 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
@@ -17,11 +15,6 @@ import (
 	"github.com/durable-llm/durable-llm/durable/durabletest"
 	"github.com/durable-llm/durable-llm/idem"
 )
-
-// EnvPostgresTestDSN overrides the PostgreSQL the tests use.
-const envPostgresTestDSN = "IDEM_POSTGRES_DSN"
-
-const defaultTestDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // backend is one store implementation under test, isolated per test.
 type backend struct {
@@ -46,31 +39,7 @@ func openFileBackend(t *testing.T) (Store, idem.Store) {
 
 // testPool connects to the test database, or skips (fails with
 // DURABLE_INTEGRATION=1) when it is unreachable.
-func testPool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	dsn := os.Getenv(envPostgresTestDSN)
-	if dsn == "" {
-		dsn = defaultTestDSN
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	pool, err := pgxpool.New(ctx, dsn)
-	if err == nil {
-		err = pool.Ping(ctx)
-		if err != nil {
-			pool.Close()
-		}
-	}
-	if err != nil {
-		msg := fmt.Sprintf("PostgreSQL at %s unreachable: %v; start PostgreSQL (trust auth, database test) or set %s to a DSN", dsn, err, envPostgresTestDSN)
-		if os.Getenv(durabletest.EnvIntegration) == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg + " (set " + durabletest.EnvIntegration + "=1 to make this a failure)")
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}
+func testPool(t *testing.T) *pgxpool.Pool { return durabletest.Postgres(t) }
 
 // openPostgresBackend opens a store on tables with a prefix unique to the
 // test, dropped when it ends.
