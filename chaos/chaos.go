@@ -516,7 +516,7 @@ func (h *Harness) TwoWorkers(ctx context.Context, a *Worker, cfg Config) (*Worke
 	}
 	// Kill a while the k-th LLM call is still waiting for its answer, so the
 	// runs cannot all have ended yet.
-	cfg.MaxKillDelay = LLMDelay
+	cfg.MaxKillDelay = LLMDelay / 2 // well inside the wait: the provider has not answered, so nothing was billed
 	// Run without kills of its own; kill a from the side instead.
 	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
 	cfg.KillsPerBatch = 1

@@ -27,6 +27,9 @@ const (
 // when unset, the CI version), the dev server restart while a review
 // waits, and two workers of which one is killed. CHAOS_REPORT names the
 // Markdown report to write.
+// defaultSeed chooses the kill points when CHAOS_SEED is unset.
+const defaultSeed = 20261122
+
 func TestChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("chaos: starts a dev server and worker processes")
@@ -38,7 +41,8 @@ func TestChaos(t *testing.T) {
 		t.Skip(err)
 	}
 	runs := envInt(t, envRuns, 2)
-	seed := uint64(envInt(t, envSeed, int(time.Now().UnixNano()%1e9)))
+	// A fixed default seed keeps CI reproducible; CHAOS_SEED explores others.
+	seed := uint64(envInt(t, envSeed, defaultSeed))
 	t.Logf("chaos: seed %d (CHAOS_SEED=%d reproduces the kill points), %d runs per flow", seed, seed, runs)
 
 	ctx, cancel := context.WithTimeout(t.Context(), time.Duration(runs)*time.Minute+5*time.Minute)

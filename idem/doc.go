@@ -38,8 +38,10 @@
 //
 // The lease must outlast one attempt: [WithLease] must exceed the activity's
 // StartToCloseTimeout, or a slow but live attempt can be taken over and the
-// body run twice. Without WithLease the lease is the later of [DefaultLease]
-// (5 min) and the attempt's deadline plus [LeaseMargin]. Records live for
+// body run twice. Without WithLease the lease is the attempt's remaining time
+// (its context's deadline) plus [LeaseMargin] (10 s), so a retry after a
+// crash waits at most as long as the dead attempt could have run; outside an
+// activity it is [DefaultLease] (5 min). Records live for
 // [DefaultTTL] (24 h) after the claim and again after completion
 // ([WithTTL]); make it longer than the activity's ScheduleToCloseTimeout
 // and, for business keys, than any window in which a duplicate may arrive.

@@ -8,10 +8,12 @@ import (
 )
 
 const (
-	// DefaultLease is the shortest lease [Wrap] takes without [WithLease].
-	// Inside an activity the lease is stretched to the attempt's deadline
-	// plus [LeaseMargin] when that is later, so a live attempt is never
-	// taken over.
+	// DefaultLease is the lease [Wrap] takes without [WithLease] outside an
+	// activity attempt with a deadline. Inside one the lease is the time
+	// left until the attempt's deadline plus [LeaseMargin]: the attempt's
+	// context ends at that deadline, so a live attempt is never taken over,
+	// and the retry of an attempt whose worker died waits no longer than
+	// the attempt could have run.
 	DefaultLease = 5 * time.Minute
 	// LeaseMargin is added to the attempt's remaining time when [Wrap]
 	// derives the lease from the activity's deadline.
@@ -78,8 +80,8 @@ func WithReconcile[In, Out any](f func(ctx context.Context, key string, in In) (
 // WithLease sets how long a claim holds before another attempt may take it
 // over. It must exceed the activity's StartToCloseTimeout, or a slow but
 // live attempt can be taken over and the body run twice. Without it (or
-// with d <= 0) the lease is the later of [DefaultLease] and the attempt's
-// deadline plus [LeaseMargin].
+// with d <= 0) the lease is the attempt's remaining time plus
+// [LeaseMargin] ([DefaultLease] outside an activity).
 func WithLease(d time.Duration) Option {
 	return func(c *config) { c.lease = d }
 }

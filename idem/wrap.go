@@ -156,14 +156,14 @@ func (w *wrapper[In, Out]) keyOf(ctx context.Context, in In) (string, error) {
 	return k, nil
 }
 
-// lease is WithLease, or the later of DefaultLease and the attempt's deadline.
+// lease is WithLease, or the attempt's remaining time plus LeaseMargin.
 func (w *wrapper[In, Out]) lease(ctx context.Context) time.Duration {
 	if w.cfg.lease > 0 {
 		return w.cfg.lease
 	}
 	if activity.IsActivity(ctx) {
 		if d := activity.GetInfo(ctx).Deadline; !d.IsZero() {
-			return max(DefaultLease, time.Until(d)+LeaseMargin)
+			return time.Until(d) + LeaseMargin
 		}
 	}
 	return DefaultLease
