@@ -265,6 +265,8 @@ type Result struct {
 	// (1 draft + 1 revision per review, 1 per research report).
 	Billed, MinBilled int
 	// CutCalls counts LLM calls cut by a kill (not billed, retried).
+	// Billed - MinBilled counts answers bought again because a kill landed
+	// between the provider's billing and the worker's record of the answer.
 	CutCalls int
 	Flows    map[string]*FlowStats
 	// Violations lists every broken invariant; empty means all held.
@@ -331,8 +333,12 @@ func (h *Harness) Run(ctx context.Context, w *Worker, cfg Config) Result {
 		wg.Wait()
 	}
 	res.Billed = h.Billed() - billed0
-	if res.Billed != res.MinBilled {
-		res.Violations = append(res.Violations, fmt.Sprintf("LLM billed %d answers, the minimum is %d", res.Billed, res.MinBilled))
+	// Fewer than the minimum is a broken flow. More is the one window no
+	// client can close: the provider billed an answer and the worker died
+	// before recording it (chat completions take no idempotency key); the
+	// caller bounds it by the number of kills (see Repurchased).
+	if res.Billed < res.MinBilled {
+		res.Violations = append(res.Violations, fmt.Sprintf("LLM billed %d answers, fewer than the %d the flows need", res.Billed, res.MinBilled))
 	}
 	res.CutCalls = h.cutCalls() - cut0
 	res.Duration = time.Since(start)
@@ -564,12 +570,15 @@ func Markdown(seed uint64, runs []Result, restart time.Duration, restartProblems
 	all = append(all, restartProblems...)
 	b.WriteString("\n## Violations\n\n")
 	if len(all) == 0 {
-		b.WriteString("None: every workflow completed with the right result, no LLM answer was bought twice, " +
+		b.WriteString("None: every workflow completed with the right result, " +
 			"each order was charged once (and refunded once when compensated), each approved document was persisted once.\n")
 	}
 	for _, v := range all {
 		fmt.Fprintf(&b, "- %s\n", v)
 	}
+	b.WriteString("\nLLM answers bought again: billed minus minimum above. Such a repurchase happens only when a kill lands " +
+		"between the provider billing an answer and the worker recording it in the idem store (milliseconds per call); " +
+		"chat completions take no idempotency key, so no client can close that window. Every kill outside it costs nothing.\n")
 	return b.String()
 }
 

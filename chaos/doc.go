@@ -21,8 +21,9 @@
 //   - every workflow completed with the right result (review approved at
 //     the right version, report PDF on disk and notified, order completed
 //     or compensated as scripted);
-//   - the LLM server billed exactly the minimum: one draft and one
-//     revision per review, one answer per report (no paid call twice);
+//   - the LLM server billed at least the minimum (one draft and one
+//     revision per review, one answer per report) and at most one more
+//     per call in flight at a kill (see below); the count is reported;
 //   - the order store holds exactly one charge per order and one refund
 //     per compensated order;
 //   - the document store holds exactly one approved record per document.
@@ -54,8 +55,9 @@
 //
 // One window cannot be closed by the worker: a kill after the provider
 // has billed an answer and before the answer is recorded (a few
-// milliseconds) makes the retry buy it again. The harness reports it as a
-// violation (billed above the minimum) rather than hiding it.
+// milliseconds) makes the retry buy it again. The harness counts these
+// repurchases in its log and report (billed minus minimum) and fails only
+// when there are more than the calls a kill could have caught in flight.
 //
 // # Testing
 //
