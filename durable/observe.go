@@ -47,13 +47,18 @@ func (o Observability) Apply(opts *client.Options) error {
 		opts.MetricsHandler = opentelemetry.NewMetricsHandler(opentelemetry.MetricsHandlerOptions{
 			Meter:                o.Meter,
 			UseMonotonicCounters: true,
-			OnError:              func(error) {}, // a broken exporter must not take workers down
+			// A broken exporter must not take workers down (the default
+			// panics); say so in the log instead.
+			OnError: func(err error) { o.logger().Warn("durable: OpenTelemetry metrics error", "error", err) },
 		})
 	}
-	logger := o.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	opts.Logger = log.NewStructuredLogger(logger)
+	opts.Logger = log.NewStructuredLogger(o.logger())
 	return nil
+}
+
+func (o Observability) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.Default()
 }

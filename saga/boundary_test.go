@@ -55,8 +55,11 @@ func TestWorkflowErrorCrossesTheBoundary(t *testing.T) {
 			out, ok := saga.OutcomeOf(err)
 			require.True(t, ok)
 			assert.Equal(t, tt.want, out)
+			var sagaErr *temporal.ApplicationError
+			require.ErrorAs(t, err, &sagaErr)
 			var cause *temporal.ApplicationError
-			require.ErrorAs(t, errors.Unwrap(errors.Unwrap(err)), &cause, "the original failure stays the cause")
+			require.ErrorAs(t, sagaErr.Unwrap(), &cause, "the original failure stays the cause")
+			assert.Equal(t, "Declined", cause.Type())
 		})
 	}
 }
