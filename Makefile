@@ -27,14 +27,23 @@ export IDEM_POSTGRES_DSN
 
 TEST_FLAGS ?= -race -count=1 -timeout 30m
 
-.PHONY: all tools test lint fmt demo bench chaos browser clean help
+# The library (root), the examples and the harnesses are three modules; every
+# target below covers all three. Only the root module is what importers get.
+MODULES := . examples harness
+
+# Compatibility run: the library's tests once more against the newest SDK and
+# openai-go releases the module proxy serves (README: supported range).
+COMPAT_MODULES ?= go.temporal.io/sdk@latest github.com/openai/openai-go/v3@latest
+
+.PHONY: all tools test lint tidy fmt demo bench chaos compat browser clean help
 
 all: lint test
 
 help:
 	@echo "make demo    run the three example flows on an embedded dev server"
 	@echo "make test    build the tools, then run every test (integration included)"
-	@echo "make lint    gofmt, go vet, golangci-lint, workflowcheck"
+	@echo "make lint    gofmt, go mod tidy -diff, go vet, golangci-lint, workflowcheck (every module)"
+	@echo "make compat  the library's tests against the newest SDK and openai-go"
 	@echo "make bench   run the benchmarks and write docs/BENCHMARKS.md"
 	@echo "make chaos   the crash harness, long version (N=200), writes docs/CHAOS.md"
 	@echo "make tools   build the pinned tools into ./bin"
@@ -62,31 +71,43 @@ browser:
 	  echo "warning: could not install chromium (need root and Debian packages)"; }
 
 test: tools browser
-	$(GO) test $(TEST_FLAGS) ./...
+	@set -e; for m in $(MODULES); do echo "== go test ($$m)"; (cd $$m && $(GO) test $(TEST_FLAGS) ./...); done
 
-lint: tools
+lint: tools tidy
 	@echo "gofmt"; out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
-	$(GOLANGCI_LINT) run --allow-parallel-runners ./...
-	$(WORKFLOWCHECK) ./...
+	@set -e; for m in $(MODULES); do echo "== vet, golangci-lint, workflowcheck ($$m)"; \
+	  (cd $$m && $(GO) vet ./... && $(GOLANGCI_LINT) run --allow-parallel-runners ./... && $(WORKFLOWCHECK) ./...); done
+
+# Every module is tidy: go mod tidy would change nothing.
+tidy:
+	@set -e; for m in $(MODULES); do echo "go mod tidy -diff ($$m)"; (cd $$m && $(GO) mod tidy -diff); done
+
+# The library's own tests on a copy of the root module whose go.mod asks for
+# the newest releases (examples and harnesses stay on the pinned versions).
+compat: tools
+	@set -e; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
+	  rsync -a --exclude /.git --exclude /bin --exclude /examples --exclude /harness --exclude /demo-output ./ "$$dir/"; \
+	  cd "$$dir" && $(GO) get $(COMPAT_MODULES) && $(GO) mod tidy && \
+	  echo "compat: $$($(GO) list -m go.temporal.io/sdk github.com/openai/openai-go/v3 | tr '\n' ' ')" && \
+	  $(GO) test -count=1 -timeout 30m ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 demo: tools
-	$(GO) run ./examples/demo $(DEMO_FLAGS)
+	cd examples && $(GO) run ./demo -out $(CURDIR)/demo-output $(DEMO_FLAGS)
 
 # Benchmarks, then the side-by-side report against the hand-written baseline
 # (dev server + LLM test server), written to docs/BENCHMARKS.md.
 bench: tools
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
-	BENCH_REPORT=$(CURDIR)/docs/BENCHMARKS.md $(GO) test ./bench -run TestReport -count=1 -timeout 30m -v
+	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...); done
+	cd harness && BENCH_REPORT=$(CURDIR)/docs/BENCHMARKS.md $(GO) test ./bench -run TestReport -count=1 -timeout 30m -v
 
 # The crash-and-restart harness, long version: make chaos N=200.
 N ?= 50
 chaos: tools
-	CHAOS_N=$(N) CHAOS_REPORT=$(CURDIR)/docs/CHAOS.md $(GO) test ./chaos -run TestChaos -count=1 -timeout 120m -v
+	cd harness && CHAOS_N=$(N) CHAOS_REPORT=$(CURDIR)/docs/CHAOS.md $(GO) test ./chaos -run TestChaos -count=1 -timeout 120m -v
 
 clean:
 	rm -rf $(BIN)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/durable-llm/durable-llm/chaos"
+	"github.com/durable-llm/durable-llm/harness/chaos"
 )
 
 // Example runs the flows with kills on a harness: build the worker, start

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/durable-llm/durable-llm/bench/baseline"
+	"github.com/durable-llm/durable-llm/harness/bench/baseline"
 	"github.com/durable-llm/durable-llm/llm/llmtest"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/durable-llm/durable-llm/chaos"
+	"github.com/durable-llm/durable-llm/harness/chaos"
 	"github.com/durable-llm/durable-llm/durable"
 )
 

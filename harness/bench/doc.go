@@ -39,5 +39,5 @@
 // Figures are written down, never asserted: tests only check that every
 // workflow completed and the figures are positive.
 //
-// [baseline]: https://pkg.go.dev/github.com/durable-llm/durable-llm/bench/baseline
+// [baseline]: https://pkg.go.dev/github.com/durable-llm/durable-llm/harness/bench/baseline
 package bench

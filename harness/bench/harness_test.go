@@ -22,7 +22,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/durable-llm/durable-llm/bench/baseline"
+	"github.com/durable-llm/durable-llm/harness/bench/baseline"
 	"github.com/durable-llm/durable-llm/durable"
 	"github.com/durable-llm/durable-llm/durable/durabletest"
 	"github.com/durable-llm/durable-llm/examples/docapproval"

@@ -6,7 +6,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/durable-llm/durable-llm/bench/baseline"
+	"github.com/durable-llm/durable-llm/harness/bench/baseline"
 )
 
 // The worker side, as the seed's worker.py: the workflow and the activities

@@ -35,5 +35,5 @@
 //
 // The flow runs on the real dev server in the tests of [bench].
 //
-// [bench]: https://pkg.go.dev/github.com/durable-llm/durable-llm/bench
+// [bench]: https://pkg.go.dev/github.com/durable-llm/durable-llm/harness/bench
 package baseline
