@@ -43,5 +43,5 @@
 // on the dev server of [github.com/durable-llm/durable-llm/durable/durabletest].
 // Run them with
 //
-//	DURABLE_INTEGRATION=1 go test ./badinput/...
+//	cd harness && DURABLE_INTEGRATION=1 go test ./badinput/...
 package badinput

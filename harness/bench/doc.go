@@ -32,8 +32,8 @@
 //
 // # Testing
 //
-//	go test ./bench                                                   # smoke
-//	BENCH_REPORT=$PWD/docs/BENCHMARKS.md go test ./bench -run TestReport -timeout 30m -v
+//	cd harness && go test ./bench                                                 # smoke
+//	BENCH_REPORT=$PWD/../docs/BENCHMARKS.md go test ./bench -run TestReport -timeout 30m -v
 //	go test ./bench -run '^$' -bench .
 //
 // Figures are written down, never asserted: tests only check that every

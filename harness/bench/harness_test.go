@@ -22,10 +22,10 @@ import (
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/durable-llm/durable-llm/harness/bench/baseline"
 	"github.com/durable-llm/durable-llm/durable"
 	"github.com/durable-llm/durable-llm/durable/durabletest"
 	"github.com/durable-llm/durable-llm/examples/docapproval"
+	"github.com/durable-llm/durable-llm/harness/bench/baseline"
 	"github.com/durable-llm/durable-llm/hitl"
 	"github.com/durable-llm/durable-llm/llm"
 	"github.com/durable-llm/durable-llm/llm/llmtest"

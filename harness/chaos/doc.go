@@ -65,7 +65,7 @@
 // and skips without the temporal CLI unless DURABLE_INTEGRATION=1. The long
 // run is
 //
-//	CHAOS_N=200 CHAOS_REPORT=docs/CHAOS.md go test ./chaos -run TestChaos -timeout 60m -v
+//	CHAOS_N=200 CHAOS_REPORT=$PWD/../docs/CHAOS.md go test ./chaos -run TestChaos -timeout 60m -v
 //
 // (`make chaos N=200`); CHAOS_SEED=<n> repeats a run's kill points, and the
 // worker logs stay in the test's temporary directory.

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/durable-llm/durable-llm/harness/chaos"
 	"github.com/durable-llm/durable-llm/durable"
+	"github.com/durable-llm/durable-llm/harness/chaos"
 )
 
 // Environment of the long run (make chaos N=200).
