@@ -28,7 +28,9 @@
 // [Step] runs a step's activity and registers its [Compensation];
 // [Saga.AddCompensation], [Saga.AddFunc] and [Saga.Add] register compensations
 // for work done otherwise. [Saga.Compensate] (or the deferred
-// [Saga.CompensateOnError]) runs them and returns an [*Error].
+// [Saga.CompensateOnError]) runs them and returns an [*Error]. A saga that
+// spans continue-as-new carries a [Checkpoint] from [Saga.Checkpoint] into
+// [Resume] (see Continue-as-new).
 //
 // # Why a disconnected context
 //
@@ -68,6 +70,49 @@
 // compensates nothing (every compensation is recorded as [StatusKept]) and
 // [Saga.Compensate] returns an [*Error] with Pivoted set. Steps after the
 // pivot should be retried until they succeed rather than fail the workflow.
+//
+// # Continue-as-new
+//
+// Continuing as new is not a failure. When the workflow returns a
+// continue-as-new error, wrapped or not ([workflow.IsContinueAsNewError]),
+// [Saga.CompensateOnError] and [Saga.Compensate] let it through unchanged and
+// compensate nothing; the run's ledger says [StateContinued].
+//
+// A saga spans runs by carrying a [Checkpoint] in the continue-as-new input
+// and resuming it in the next run; [Resume] with nil starts a new saga, so
+// one call serves every run:
+//
+//	s, err := saga.Resume(ctx, saga.Options{}, in.Saga)
+//	if err != nil {
+//		return err
+//	}
+//	defer s.CompensateOnError(ctx, &err)
+//	...
+//	if in.Saga, err = s.Checkpoint(); err != nil {
+//		return err
+//	}
+//	return workflow.NewContinueAsNewError(ctx, Trip, in)
+//
+// The rules:
+//
+//   - A failure in a later run undoes the steps of every earlier run, in the
+//     reverse order of registration across runs.
+//   - Each compensation runs once: the checkpoint carries only those still
+//     pending; those that ran (or failed, were skipped or kept after the
+//     pivot) stay in the ledger and never run again. The pivot is carried.
+//   - Only activity compensations ([Activity], [Saga.AddCompensation]) can
+//     be carried: they are data (activity name, arguments encoded by the
+//     SDK's default data converter, resolved options). A pending [Func]
+//     compensation is Go code: [Saga.Checkpoint] returns an error matching
+//     [ErrFuncNotCarried] instead of dropping it. Register an activity given
+//     as a function under its function name, or pass its registered name.
+//   - Take the checkpoint after the last registration of the run. A saga
+//     that continues as new with pending compensations it did not carry logs
+//     a warning: those compensations will never run.
+//
+// Before this rule a saga undid its pending compensations on continue-as-new.
+// The marker [ChangeContinueAsNew] ([workflow.GetVersion]) keeps histories
+// recorded before it replaying as they ran.
 //
 // # Retries and errors
 //
@@ -120,7 +165,11 @@
 // workflows that assert the exact order of compensations, parallel mode
 // (compensations that each take ten minutes of workflow time finish together),
 // cancellation with RegisterDelayedCallback while a step blocks, replay of
-// histories recorded on the dev server with durabletest.SaveHistory, and a
+// histories recorded on the dev server with durabletest.SaveHistory, a
 // dev-server test that kills the worker during a compensation and checks each
-// undo took effect exactly once.
+// undo took effect exactly once, and sagas that continue as new across real
+// runs on the dev server. To test a saga across continue-as-new in
+// go.temporal.io/sdk/testsuite, run one environment per run and pass the
+// input of each [workflow.ContinueAsNewError] to the next (see [Resume]'s
+// example).
 package saga

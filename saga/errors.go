@@ -97,3 +97,53 @@ func (e *CompensationError) Error() string {
 
 // Unwrap returns Err.
 func (e *CompensationError) Unwrap() error { return e.Err }
+
+// Errors of [Saga.Checkpoint] and [Resume], inside a [*CheckpointError];
+// match them with errors.Is.
+var (
+	// ErrFuncNotCarried: a pending compensation is a [Func], Go code that
+	// cannot cross continue-as-new. Register the undo with [Activity] (an
+	// activity name and its arguments) to carry it into the next run.
+	ErrFuncNotCarried = errors.New("saga: a Func compensation cannot be carried into the next run; register the undo with saga.Activity (an activity and its arguments)")
+	// ErrArgsNotCarried: the data converter cannot encode a compensation's
+	// arguments. Pass plain values (strings, numbers, structs with exported
+	// fields), not channels, functions or pointers to live state.
+	ErrArgsNotCarried = errors.New("saga: compensation arguments cannot be carried into the next run")
+	// ErrCompensating: Checkpoint was called while compensations run. Take
+	// the checkpoint before compensating or after Compensate returns.
+	ErrCompensating = errors.New("saga: cannot checkpoint while compensations run; checkpoint before compensating or after Compensate returns")
+	// ErrBadCheckpoint: the checkpoint given to Resume contradicts itself.
+	// Pass the value Saga.Checkpoint returned, unchanged.
+	ErrBadCheckpoint = errors.New("saga: inconsistent checkpoint; pass the value Saga.Checkpoint returned, unchanged")
+)
+
+// CheckpointError is why a saga cannot be carried into the next run
+// ([Saga.Checkpoint]) or resumed from a checkpoint ([Resume]). Err is one of
+// [ErrFuncNotCarried], [ErrArgsNotCarried], [ErrCompensating] or
+// [ErrBadCheckpoint], possibly wrapped with details.
+type CheckpointError struct {
+	// Step names the step whose compensation is at fault; empty when the
+	// error is about the saga as a whole.
+	Step string
+	// Err says what is wrong and what to do.
+	Err error
+}
+
+// Error names the step and says what to do.
+func (e *CheckpointError) Error() string {
+	if e.Step == "" {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("saga: step %q: %s", e.Step, strings.TrimPrefix(e.Err.Error(), "saga: "))
+}
+
+// Unwrap returns Err.
+func (e *CheckpointError) Unwrap() error { return e.Err }
+
+// joinCheckpointErrors returns the only error as is, or all of them joined.
+func joinCheckpointErrors(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -175,4 +176,80 @@ func ExampleError() {
 	// Output:
 	// true true true
 	// saga: compensation incomplete, undo by hand what the ledger lists as failed or skipped: carrier down; undo "charge" failed: card closed
+}
+
+// TripLegs is the input of BookTripInLegs: the leg to book in this run and
+// the saga carried from the previous run.
+type TripLegs struct {
+	Trip string
+	Leg  int
+	Saga *saga.Checkpoint
+}
+
+// BookTripInLegs books one leg per run and continues as new between legs,
+// carrying the saga: a failure in a later run undoes the legs of earlier runs.
+func BookTripInLegs(ctx workflow.Context, in TripLegs) (err error) {
+	s, err := saga.Resume(ctx, saga.Options{}, in.Saga)
+	if err != nil {
+		return err
+	}
+	defer s.CompensateOnError(ctx, &err)
+
+	opts := durable.Quick("book " + in.Trip)
+	switch in.Leg {
+	case 1:
+		_, err = saga.Step[string](ctx, s, "flight", BookFlight, in.Trip, opts, saga.Activity(CancelFlight, in.Trip))
+	case 2:
+		_, err = saga.Step[string](ctx, s, "hotel", BookHotel, in.Trip, opts, saga.Activity(CancelHotel, in.Trip))
+	default:
+		_, err = saga.Step[string](ctx, s, "car", BookCar, in.Trip, opts, saga.Compensation{})
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	next := TripLegs{Trip: in.Trip, Leg: in.Leg + 1}
+	if next.Saga, err = s.Checkpoint(); err != nil {
+		return err
+	}
+	return workflow.NewContinueAsNewError(ctx, BookTripInLegs, next)
+}
+
+// A saga spans continue-as-new: each run carries its Checkpoint into the
+// next, continuing as new undoes nothing, and the car that cannot be booked
+// in run 3 undoes the hotel of run 2 and the flight of run 1, once each.
+func ExampleResume() {
+	in := TripLegs{Trip: "trip-9", Leg: 1}
+	for {
+		var ts testsuite.WorkflowTestSuite
+		ts.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+		env := ts.NewTestWorkflowEnvironment()
+		env.RegisterWorkflow(BookTripInLegs)
+		for _, a := range []any{BookFlight, CancelFlight, BookHotel, CancelHotel, BookCar} {
+			env.RegisterActivity(a)
+		}
+		env.ExecuteWorkflow(BookTripInLegs, in)
+
+		err := env.GetWorkflowError()
+		var can *workflow.ContinueAsNewError
+		if !errors.As(err, &can) {
+			fmt.Println("run", in.Leg, "failed:", err != nil)
+			break
+		}
+		// The server would start the next run with this input.
+		if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &in); err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println("continued as new; compensations carried:", len(in.Saga.Undo))
+	}
+	// Output:
+	// book flight trip-9
+	// continued as new; compensations carried: 1
+	// book hotel trip-9
+	// continued as new; compensations carried: 2
+	// book car trip-9
+	// cancel hotel trip-9
+	// cancel flight trip-9
+	// run 3 failed: true
 }

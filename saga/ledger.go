@@ -49,6 +49,9 @@ const (
 	StateIncomplete State = "incomplete"
 	// StateKept: the saga failed after its pivot and compensated nothing.
 	StateKept State = "kept"
+	// StateContinued: the run continued as new and compensated nothing; the
+	// saga goes on in the next run when its [Checkpoint] was carried.
+	StateContinued State = "continued"
 )
 
 // Ledger is a snapshot of a saga: its steps and compensations with their

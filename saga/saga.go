@@ -22,6 +22,9 @@ type Saga struct {
 	pivoted      bool
 	state        State
 	compensating bool
+
+	rev           int // counts changes to the compensations
+	checkpointRev int // rev at the last Checkpoint; -1 before the first
 }
 
 type entry struct {
@@ -36,7 +39,7 @@ type entry struct {
 //	s := saga.New(ctx, saga.Options{})
 //	defer s.CompensateOnError(ctx, &err)
 func New(ctx workflow.Context, opts Options) *Saga {
-	s := &Saga{opts: opts, state: StateRunning}
+	s := &Saga{opts: opts, state: StateRunning, checkpointRev: -1}
 	// The only errors SetQueryHandler returns are for names starting with "__"
 	// and handlers of the wrong shape; neither applies here.
 	_ = workflow.SetQueryHandler(ctx, LedgerQuery, s.query)
@@ -89,6 +92,7 @@ func (s *Saga) register(e *entry, c Compensation) {
 	if c.IsZero() {
 		return
 	}
+	s.rev++
 	e.comp = c
 	e.Compensation = c.label
 	e.CompensationStatus = StatusPending
@@ -104,6 +108,7 @@ func (s *Saga) register(e *entry, c Compensation) {
 // returns an [*Error] with Pivoted set and runs nothing. Steps after the pivot
 // should retry until they succeed rather than fail the saga.
 func (s *Saga) Pivot() {
+	s.rev++
 	s.pivoted = true
 	for _, e := range s.order {
 		if e.CompensationStatus == StatusPending {
@@ -126,7 +131,11 @@ func (s *Saga) Ledger() Ledger {
 
 // Compensate runs every pending compensation and returns cause joined with the
 // compensations' failures as an [*Error] (never nil; a nil cause becomes
-// [ErrAborted]). It runs in workflow code:
+// [ErrAborted]). A cause that is a continue-as-new error, wrapped or not
+// ([workflow.IsContinueAsNewError]), is not a failure: Compensate runs
+// nothing, marks the saga [StateContinued] and returns cause unchanged (see
+// [Saga.Checkpoint] to carry the pending compensations into the next run).
+// It runs in workflow code:
 //
 //	if err != nil {
 //		return s.Compensate(ctx, err)
@@ -141,6 +150,9 @@ func (s *Saga) Ledger() Ledger {
 func (s *Saga) Compensate(ctx workflow.Context, cause error) error {
 	if cause == nil {
 		cause = ErrAborted
+	}
+	if workflow.IsContinueAsNewError(cause) && s.continueAsNew(ctx) {
+		return cause
 	}
 	res := &Error{Cause: cause, from: s}
 	if s.pivoted {
@@ -164,6 +176,7 @@ func (s *Saga) Compensate(ctx workflow.Context, cause error) error {
 		s.runSequential(dctx, pending)
 	}
 	s.compensating = false
+	s.rev++
 
 	for _, e := range pending {
 		switch e.CompensationStatus {
@@ -225,6 +238,40 @@ func (s *Saga) run(ctx workflow.Context, e *entry) bool {
 	return true
 }
 
+// continueAsNew reports whether the saga lets a continue-as-new through
+// without compensating, and records it. Sagas before this rule undid their
+// pending compensations on continue-as-new; the [workflow.GetVersion] marker
+// keeps their running histories replaying as they were recorded.
+func (s *Saga) continueAsNew(ctx workflow.Context) bool {
+	if s.state == StateContinued {
+		return true // already let through (Compensate, then the deferred CompensateOnError)
+	}
+	pending := 0
+	for _, e := range s.order {
+		if e.CompensationStatus == StatusPending {
+			pending++
+		}
+	}
+	if pending > 0 {
+		if workflow.GetVersion(ctx, ChangeContinueAsNew, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return false
+		}
+		if s.checkpointRev != s.rev {
+			workflow.GetLogger(ctx).Warn("saga: continuing as new without a checkpoint taken after the last change; "+
+				"pending compensations not carried by Saga.Checkpoint into the next run will never run",
+				"pending", pending)
+		}
+	}
+	s.state = StateContinued
+	return true
+}
+
+// ChangeContinueAsNew is the [workflow.GetVersion] change ID that a saga
+// records when the workflow continues as new with compensations pending
+// (version 1: compensate nothing). Histories without it were recorded before
+// the rule and replay as they ran, compensating before continuing as new.
+const ChangeContinueAsNew = "saga.continue-as-new-compensates-nothing"
+
 // CompensateOnError compensates when the workflow returns an error. Defer it
 // right after [New], with the workflow's named error result:
 //
@@ -238,9 +285,12 @@ func (s *Saga) run(ctx workflow.Context, e *entry) bool {
 // A cancelled workflow is covered: the step blocked at cancellation returns a
 // [go.temporal.io/sdk/temporal.CanceledError], the compensations run on a
 // disconnected context, and the workflow still ends as canceled because the
-// returned error keeps the CanceledError reachable. It does nothing when *errp is nil, when *errp is
-// already the result of this saga's Compensate, or while Compensate is
-// running (so a deferred call cannot re-enter it).
+// returned error keeps the CanceledError reachable. A continue-as-new error
+// (wrapped or not) is not a failure: it is left as is and nothing is
+// compensated; carry the pending compensations with [Saga.Checkpoint]. It
+// does nothing when *errp is nil, when *errp is already the result of this
+// saga's Compensate, or while Compensate is running (so a deferred call
+// cannot re-enter it).
 func (s *Saga) CompensateOnError(ctx workflow.Context, errp *error) {
 	if errp == nil || *errp == nil || s.compensating {
 		return
