@@ -15,12 +15,16 @@ import (
 //
 // A refused decision returns a [*DecisionError] matching [ErrStaleVersion],
 // [ErrUnauthorized], [ErrUnknownReviewer], [ErrClosed], [ErrEmptyEdit],
-// [ErrDuplicate] or [ErrInvalidDecision] with errors.Is, and nothing was
-// written to the workflow's history. A failed revision matches
-// [ErrReviseFailed]; an unknown workflow [ErrNotFound].
+// [ErrDuplicate], [ErrInvalidDecision], [ErrEditsNotAccepted] or
+// [ErrConflict] with errors.Is (see [IsRefusal]); nothing was written to
+// the workflow's history, except for a decision that arrived with others
+// in one workflow task, which is checked after them and recorded in the
+// audit trail as ignored. A failed revision matches [ErrReviseFailed]; an
+// unknown workflow [ErrNotFound].
 //
-// d.ID, when set, is the update ID: sending the same decision twice (a
-// retried HTTP request) applies it once.
+// d.ID, when set, is the update ID, and the review remembers it across
+// continue-as-new: sending the same decision again (a retried HTTP
+// request) applies it once and answers with the original receipt.
 func Decide(ctx context.Context, c client.Client, workflowID string, d Decision) (Receipt, error) {
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		UpdateID:     d.ID,
@@ -110,6 +114,11 @@ func GetDraft[T any](ctx context.Context, c client.Client, workflowID string) (T
 // [Status] once version 1 exists. It uses update-with-start; when
 // opts.WorkflowIDConflictPolicy is unset it becomes USE_EXISTING, so
 // calling Open twice opens one review.
+//
+// When the review cannot start because the namespace lacks the
+// [SearchAttributes] it upserts (its workflow task failed with cause
+// BadSearchAttributes), Open returns a [*SearchAttributesError] (errors.Is
+// [ErrSearchAttributes]) naming each one and how to register it.
 func Open(ctx context.Context, c client.Client, opts client.StartWorkflowOptions, workflow any, args ...any) (Status, error) {
 	if opts.WorkflowIDConflictPolicy == enums.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED {
 		opts.WorkflowIDConflictPolicy = enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
@@ -123,11 +132,41 @@ func Open(ctx context.Context, c client.Client, opts client.StartWorkflowOptions
 		},
 	})
 	if err != nil {
-		return Status{}, clientError(opts.ID, err)
+		return Status{}, openError(ctx, c, opts.ID, err)
 	}
 	var st Status
 	if err := h.Get(ctx, &st); err != nil {
-		return Status{}, clientError(opts.ID, err)
+		return Status{}, openError(ctx, c, opts.ID, err)
 	}
 	return st, nil
+}
+
+// openError explains a review that failed to open: missing search
+// attributes fail its first workflow task, which the SDK reports only as
+// an unexpected workflow task failure.
+func openError(ctx context.Context, c client.Client, workflowID string, err error) error {
+	if AsDecisionError(err) == nil && ctx.Err() == nil && failedOnSearchAttributes(ctx, c, workflowID) {
+		var sa *SearchAttributesError
+		if cerr := CheckSearchAttributes(ctx, c); errors.As(cerr, &sa) {
+			sa.Err = err
+			return sa
+		}
+	}
+	return clientError(workflowID, err)
+}
+
+// failedOnSearchAttributes reports whether a workflow task of the review
+// failed because it upserted search attributes the server refused.
+func failedOnSearchAttributes(ctx context.Context, c client.Client, workflowID string) bool {
+	it := c.GetWorkflowHistory(ctx, workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return false
+		}
+		if ev.GetWorkflowTaskFailedEventAttributes().GetCause() == enums.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES {
+			return true
+		}
+	}
+	return false
 }

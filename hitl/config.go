@@ -1,8 +1,6 @@
 package hitl
 
 import (
-	"fmt"
-
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -14,14 +12,19 @@ const (
 	DefaultMaxDecisionsPerRun = 500
 	// DefaultAuditLimit is the number of audit entries kept in [State].
 	DefaultAuditLimit = 200
+	// DefaultDecisionIDLimit is the number of applied decision IDs kept in
+	// [State] (about 130 bytes each, 65 KB in all): the decisions of a
+	// whole default run, far more than a client retries.
+	DefaultDecisionIDLimit = 500
 	// excerptRunes bounds draft excerpts in the status and notices.
 	excerptRunes = 280
 	// commentRunes bounds comments copied into the audit trail.
 	commentRunes = 1000
 )
 
-// Config configures [Run]. Only Revise is required; the zero value of every
-// other field has a stated default.
+// Config configures [Run]. The zero value of every field has a stated
+// default; the zero Config runs a one-stage review of the zero T that anyone
+// may approve or reject.
 type Config[T any] struct {
 	// Draft produces version 1 (usually an LLM activity). It runs once, on
 	// the first run of the review. When nil, Initial is version 1.
@@ -32,16 +35,27 @@ type Config[T any] struct {
 	// decision (usually an LLM activity). It runs in workflow code. When it
 	// fails, the review stays open on the same version, the audit trail
 	// records revise_failed and the edit's update returns an error of type
-	// [ErrTypeReviseFailed]. Required.
+	// [ErrTypeReviseFailed]. Nil means edits are not accepted: they are
+	// refused with [ErrTypeEditsNotAccepted] (an approve-or-reject review,
+	// like the seed's expense approval).
 	Revise func(ctx workflow.Context, current T, edit Decision) (T, error)
 	// Stages run in order. Empty means one stage named "review" that anyone
 	// can approve, quorum 1, no deadline.
 	Stages []Stage
-	// Notify is called in workflow code when a deadline passes (reminder,
-	// escalation, timeout). Call an activity from it, or use
-	// [NotifyActivity]. Errors are logged and do not stop the review. Nil
-	// means no notifications.
+	// Notify is called in workflow code when the review opens
+	// ([NoticeOpened]), when a version is ready for a stage's reviewers
+	// ([NoticeReady]: a new version, the next stage, changes requested) and
+	// when a deadline passes (reminder, escalation, timeout). Call an
+	// activity from it, or use [NotifyActivity]. Errors are logged and do
+	// not stop the review. Nil means no notifications.
 	Notify func(ctx workflow.Context, n Notice) error
+	// Finish, when set, runs once the review has closed as approved,
+	// rejected or timed out, before Run returns: persist the approved
+	// version here (the seed's flow). Decisions that arrive meanwhile are
+	// refused (updates) or recorded as ignored (signals) in the trail Run
+	// returns; after Run returns they are recorded only in the status
+	// query's trail. Its error is returned by Run with the Result.
+	Finish func(ctx workflow.Context, res Result[T]) error
 	// Excerpt renders the current draft for the status, notices and the
 	// Web UI. Nil means: T's Excerpt method when it has one (as [DraftRef]
 	// does), the first 280 characters when T is a string, else its JSON.
@@ -60,17 +74,19 @@ type Config[T any] struct {
 	// returned by the status. 0 means [DefaultAuditLimit]. Older entries are
 	// counted (State.AuditCount, State.Tally) and stay in workflow history.
 	AuditLimit int
+	// DecisionIDLimit is the number of applied decision IDs the review
+	// remembers across runs (see Decision.ID). 0 means
+	// [DefaultDecisionIDLimit]. A repeat of a decision older than the
+	// newest DecisionIDLimit is treated as a new decision.
+	DecisionIDLimit int
 	// DisableSearchAttributes stops Run from upserting HITLStatus,
 	// HITLPendingReviewers and HITLStage (for namespaces where they are
 	// not registered; upserting an unregistered attribute fails the
-	// workflow task).
+	// workflow task: see [CheckSearchAttributes]).
 	DisableSearchAttributes bool
 }
 
 func (c Config[T]) withDefaults() (Config[T], error) {
-	if c.Revise == nil {
-		return c, fmt.Errorf("%w: Revise is required (it turns an edit into the next version)", ErrInvalidConfig)
-	}
 	stages, err := normalizeStages(c.Stages)
 	if err != nil {
 		return c, err
@@ -81,6 +97,9 @@ func (c Config[T]) withDefaults() (Config[T], error) {
 	}
 	if c.AuditLimit <= 0 {
 		c.AuditLimit = DefaultAuditLimit
+	}
+	if c.DecisionIDLimit <= 0 {
+		c.DecisionIDLimit = DefaultDecisionIDLimit
 	}
 	if c.Excerpt == nil {
 		c.Excerpt = func(v T) string { return excerptOf(v) }

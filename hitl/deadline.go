@@ -31,7 +31,7 @@ func (r *run[T]) wait(ctx workflow.Context) (fired bool, err error) {
 	}
 	seq := r.changes
 	if err := workflow.Await(ctx, func() bool {
-		return r.changes != seq || r.signalsPending() || (r.timer != nil && r.timer.IsReady())
+		return r.changes != seq || (r.timer != nil && r.timer.IsReady())
 	}); err != nil {
 		return false, err
 	}
@@ -58,7 +58,7 @@ func (r *run[T]) timerSummary() string {
 // deadline handles a passed deadline: reminder, then escalation (second
 // deadline) or the stage's timeout policy.
 func (r *run[T]) deadline(ctx workflow.Context) error {
-	s, st := r.s, r.stage()
+	s, st, epoch := r.s, r.stage(), r.epoch
 	now := workflow.Now(ctx)
 	if s.Phase != PhaseOpen || s.Due.IsZero() || now.Before(s.Due) {
 		return nil // a decision moved the review on in the meantime
@@ -74,8 +74,8 @@ func (r *run[T]) deadline(ctx workflow.Context) error {
 			if err := r.notify(ctx, NoticeReminder, pending, s.Due); err != nil {
 				return err
 			}
-			if len(st.Escalation.Reviewers) == 0 {
-				return nil
+			if len(st.Escalation.Reviewers) == 0 || r.s.Phase != PhaseOpen || r.epoch != epoch {
+				return nil // no one to add, or decided while the reminder was sent
 			}
 			return r.notify(ctx, NoticeEscalation, st.Escalation.Reviewers, s.Due)
 		}
@@ -83,7 +83,7 @@ func (r *run[T]) deadline(ctx workflow.Context) error {
 		if err := r.notify(ctx, NoticeReminder, pending, time.Time{}); err != nil {
 			return err
 		}
-		if r.s.Phase != PhaseOpen || r.stage().Name != st.Name || s.Due.After(now) {
+		if r.s.Phase != PhaseOpen || r.epoch != epoch || s.Due.After(now) {
 			return nil // decided while the reminder was sent
 		}
 	}
@@ -116,7 +116,27 @@ func (r *run[T]) notify(ctx workflow.Context, kind NoticeKind, to []string, due 
 	return r.send(ctx, Notice{Kind: kind, Due: due}, to, r.stage().Name)
 }
 
+// announce asks the loop to tell the current stage's reviewers that the
+// current version is ready for them ([NoticeReady]).
+func (r *run[T]) announce() {
+	if r.cfg.Notify != nil {
+		at := r.stamp()
+		r.notice = &at
+	}
+}
+
+// ready sends the announced notice, unless the review moved on since.
+func (r *run[T]) ready(ctx workflow.Context) error {
+	at := *r.notice
+	r.notice = nil
+	if r.s.Phase != PhaseOpen || at.version != r.s.Version || at.epoch != r.epoch {
+		return nil
+	}
+	return r.send(ctx, Notice{Kind: NoticeReady, Due: r.s.Due, ChangesRequested: r.s.ChangesRequested}, r.pending(), r.stage().Name)
+}
+
 // send calls Config.Notify; failures are logged, cancellation is returned.
+// Decisions that arrived meanwhile are applied before it returns.
 func (r *run[T]) send(ctx workflow.Context, n Notice, to []string, stage string) error {
 	if r.cfg.Notify == nil {
 		return nil
@@ -124,7 +144,9 @@ func (r *run[T]) send(ctx workflow.Context, n Notice, to []string, stage string)
 	n.WorkflowID = workflow.GetInfo(ctx).WorkflowExecution.ID
 	n.Stage, n.Version, n.Reviewers = stage, r.s.Version, to
 	n.Excerpt = r.cfg.Excerpt(r.s.Current)
-	if err := r.cfg.Notify(ctx, n); err != nil {
+	err := r.cfg.Notify(ctx, n)
+	r.catchUp(ctx)
+	if err != nil {
 		if canceled(ctx, err) {
 			return err
 		}

@@ -52,11 +52,16 @@ func (a Action) decision() bool {
 }
 
 // Decision is one reviewer's decision about one version. It is the argument
-// of the [UpdateDecide] update and, JSON-encoded, the body the hitlhttp API
-// accepts.
+// of the [UpdateDecide] update, the payload of the [SignalDecide] signal
+// and, JSON-encoded, the body the hitlhttp API accepts.
 type Decision struct {
-	// ID is an optional idempotency key. The client helpers use it as the
-	// update ID, so a retried request with the same ID is applied once.
+	// ID is an idempotency key for the whole review, continue-as-new
+	// included: a decision whose ID was applied already is never applied
+	// again (an update gets the original [Receipt], a signal is recorded as
+	// ignored). The review remembers the IDs of the newest
+	// [Config.DecisionIDLimit] applied decisions in [State]. Updates without
+	// an ID use their update ID; the client helpers use ID as the update ID.
+	// Refused or ignored decisions do not use up their ID.
 	ID string `json:"id,omitempty"`
 	// Reviewer identifies who decides. Required for updates.
 	Reviewer string `json:"reviewer,omitempty"`
@@ -64,8 +69,13 @@ type Decision struct {
 	Action Action `json:"action"`
 	// Version is the version the reviewer looked at. Updates must set it
 	// and are refused when it is not current. Signals may leave it 0 to
-	// mean whatever version is current when the workflow handles them.
+	// mean the version current when the workflow received them; they never
+	// apply to a version made after that.
 	Version int `json:"version,omitempty"`
+	// Stage, when set, is the stage the reviewer decides in (Status.Stage):
+	// the decision is refused once the review is in another stage. Approvals
+	// always count only in the stage current when the workflow received them.
+	Stage string `json:"stage,omitempty"`
 	// Comment is the reason of a rejection (required for updates), or a
 	// note on an approval or a request for changes.
 	Comment string `json:"comment,omitempty"`
@@ -91,6 +101,7 @@ type Receipt struct {
 
 func (d Decision) normalized() Decision {
 	d.Reviewer = strings.TrimSpace(d.Reviewer)
+	d.Stage = strings.TrimSpace(d.Stage)
 	d.Action = Action(strings.ToLower(strings.TrimSpace(string(d.Action))))
 	return d
 }

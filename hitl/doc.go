@@ -26,20 +26,78 @@
 // Reviewers send a [Decision] (approve, edit, reject, request changes)
 // about a version. An edit runs Config.Revise and makes the next version;
 // a new version clears every approval and starts again at the first stage,
-// because approvals are for a version. A request for changes sends the
-// current version back to the first stage. Rejection by any allowed
+// because approvals are for a version. Config.Revise is optional: without
+// it edits are refused ([ErrEditsNotAccepted]). A request for changes sends
+// the current version back to the first stage. Rejection by any allowed
 // reviewer ends the review. A stage is done when Quorum distinct reviewers
-// approved; the review is approved after the last stage.
+// approved the current version in it; the review is approved after the
+// last stage.
+//
+// # Updates and signals
 //
 // Decisions arrive as the [UpdateDecide] update. Its validator refuses a
 // bad decision synchronously (unknown or unauthorized reviewer, stale
 // version, empty edit, closed review, duplicate approval) and nothing is
-// written to history. For signal-only clients, the seed's signals
-// [SignalSubmitEdit] and [SignalApprove] (and [SignalReject],
-// [SignalRequestChanges]) are accepted too: an invalid signal is logged and
-// recorded in the audit trail as ignored, never applied. Signals may leave
-// Decision.Version 0 (meaning the version current when the workflow
-// handles them); prefer updates where the version matters.
+// written to history. Signal-only clients send the [SignalDecide] signal
+// with a Decision, or the seed's per-kind signals [SignalSubmitEdit],
+// [SignalApprove], [SignalReject] and [SignalRequestChanges]; a signal
+// that cannot apply is recorded in the audit trail as ignored, with the
+// reason, never applied. A signal may leave Decision.Version 0: it then
+// means the version current when the workflow received the signal, and
+// the signal never applies to a version made after that (an approve sent
+// while version 1 is revised does not approve version 2; one that arrives
+// before version 1 exists is ignored). Prefer updates, or set Version,
+// where the version matters.
+//
+// # Decision IDs
+//
+// Decision.ID makes a decision apply at most once for the review's whole
+// life, continue-as-new included: the review remembers the IDs of its
+// newest [Config.DecisionIDLimit] applied decisions (default
+// [DefaultDecisionIDLimit]) in [State]. A repeated update is answered with
+// the original [Receipt]; a repeated signal is recorded as ignored
+// ([ErrTypeDuplicate]); the same ID on another reviewer's or action's
+// decision is refused. Updates without an ID use their update ID, so a
+// client's retry of one update never applies twice. An approval counts
+// only in the stage current when it arrived: a reviewer listed in two
+// stages approves each by a separate decision.
+//
+// # Order and conflicts
+//
+// A real server can deliver several decisions in one workflow task (when
+// the worker was down or busy). The workflow applies everything it
+// received in a task as one batch, before anything else changes the
+// review, and each decision is checked against the version and stage the
+// review was in when it arrived. Within a batch:
+//
+//   - Decisions from one source keep the order they were sent in: all
+//     updates, or all [SignalDecide] signals, or all signals of one seed
+//     kind. They are applied in that order, so no decision overrides one
+//     sent before it.
+//   - Across sources the order is lost (the SDK buffers each signal name
+//     in its own channel, and runs update handlers before the workflow
+//     reads any channel). Then the batch is resolved conservatively:
+//     rejections first, then requests for changes, then edits, then
+//     approvals; an approval that arrived with an applied rejection,
+//     request for changes or edit is not applied ([ErrTypeConflict]). The
+//     audit trail records both: the winner with a Note, the approval as
+//     ignored with the reason. An update that loses is accepted and fails
+//     with the same error types the validator uses.
+//
+// An update is never applied before a signal received ahead of it: while
+// decisions wait in the batch the validator checks only what they cannot
+// change, and the rest is checked when the update's turn comes.
+//
+// # Draining
+//
+// Every decision the workflow receives is applied or recorded as ignored
+// before the run completes or continues as new: the run waits for its
+// update handlers, then reads every signal channel, and returns without
+// blocking again. Work after the approval (persisting, the seed's flow)
+// belongs in [Config.Finish], so decisions that arrive meanwhile are in the
+// trail [Run] returns.
+//
+// # Status and search attributes
 //
 // [QueryStatus] returns a [Status] (phase, version, stage, pending
 // reviewers, deadline, an excerpt, the audit trail); [QueryDraft] returns
@@ -48,18 +106,22 @@
 // [PendingReviewersAttribute] and [StageAttribute], so a visibility query
 // such as HITLStatus = 'open' AND HITLPendingReviewers = 'bob' lists the
 // reviews waiting for bob. Register them first ([RegisterSearchAttributes],
-// or durable.DevServerOptions.SearchAttributes = hitl.SearchAttributes()).
+// or durable.DevServerOptions.SearchAttributes = hitl.SearchAttributes());
+// [CheckSearchAttributes] at worker start, and [Open], report missing ones
+// as a [*SearchAttributesError] that names each and how to register it.
 //
-// # Deadlines
+// # Notices and deadlines
 //
-// A stage's Deadline starts a durable timer whose summary reads "waiting
-// for legal, due 2026-12-01 09:00 UTC". When it passes, [Config.Notify]
-// gets a reminder for the pending reviewers; with an [Escalation], its
-// reviewers join the stage, are notified, and a second deadline starts.
-// When the last deadline passes the stage's [TimeoutPolicy] applies:
-// [TimeoutReject] (the default) ends the review as timed out,
-// [TimeoutApprove] approves the stage on the reviewers' behalf,
-// [TimeoutFail] fails the workflow.
+// [Config.Notify] is told when the review opens ([NoticeOpened]) and when a
+// version is ready for a stage's reviewers ([NoticeReady]: a new version,
+// the next stage, changes requested). A stage's Deadline starts a durable
+// timer whose summary reads "waiting for legal, due 2026-12-01 09:00 UTC".
+// When it passes, [Config.Notify] gets a reminder for the pending
+// reviewers; with an [Escalation], its reviewers join the stage, are
+// notified, and a second deadline starts. When the last deadline passes the
+// stage's [TimeoutPolicy] applies: [TimeoutReject] (the default) ends the
+// review as timed out, [TimeoutApprove] approves the stage on the
+// reviewers' behalf, [TimeoutFail] fails the workflow.
 //
 // # Client side
 //
@@ -73,12 +135,12 @@
 // # Long reviews
 //
 // A run continues as new after [Config.MaxDecisionsPerRun] decisions or
-// when the server suggests it, once every handler has finished; the
-// [State] carries version, stage, approvals, deadline and the audit trail.
-// The trail kept in State is capped at [Config.AuditLimit] entries: older
-// entries stay in the earlier runs' histories, and State.AuditCount and
-// State.Tally keep counting every entry, so version and counts stay exact
-// however long the review runs.
+// when the server suggests it, once every handler has finished; the [State]
+// carries version, stage, approvals, deadline, the audit trail and the
+// applied decision IDs. The trail kept in State is capped at
+// [Config.AuditLimit] entries: older entries stay in the earlier runs'
+// histories, and State.AuditCount and State.Tally keep counting every
+// entry, so version and counts stay exact however long the review runs.
 //
 // # Large drafts
 //
@@ -121,8 +183,10 @@
 //
 // Package hitltest has a ready-made review workflow over strings with fake
 // activities. With go.temporal.io/sdk/testsuite, send decisions with
-// env.UpdateWorkflow(hitl.UpdateDecide, ...) from delayed callbacks and
-// assert that refused ones call TestUpdateCallback.OnReject; deadlines are
-// skipped in mock time. On a real dev server (durable/durabletest), the
-// history shows no update-accepted event for refused decisions.
+// hitltest.Decide, whose Result returns the same typed errors as [Decide]
+// (a decision after the review or its workflow ended included); deadlines
+// are skipped in mock time. The test environment gives every signal and
+// update its own workflow task: test batches on a real dev server
+// (durable/durabletest) with the worker stopped while they are sent. There
+// the history shows no update-accepted event for refused decisions.
 package hitl

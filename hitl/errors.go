@@ -9,9 +9,13 @@ import (
 )
 
 // Application error types. The validator of [UpdateDecide] refuses a bad
-// decision with a [temporal.ApplicationError] of one of the first seven
-// types; nothing is written to history. The client helpers turn them into a
-// [*DecisionError] that matches the sentinel of the same name with errors.Is.
+// decision with a [temporal.ApplicationError] of one of these types and
+// nothing is written to history. A decision received together with others
+// is checked once they have been applied (see the package doc, "Order and
+// conflicts"): then the update is accepted and fails with the same types,
+// and the audit trail records it as ignored. The client helpers turn them
+// into a [*DecisionError] that matches the sentinel of the same name with
+// errors.Is.
 const (
 	// ErrTypeUnknownReviewer: the decision names no reviewer, or one that no
 	// stage lists.
@@ -28,9 +32,16 @@ const (
 	ErrTypeClosed = "HITLClosed"
 	// ErrTypeDuplicate: the reviewer already approved this version in this stage.
 	ErrTypeDuplicate = "HITLDuplicate"
-	// ErrTypeInvalidDecision: unknown action, missing version, or a
-	// rejection without a reason.
+	// ErrTypeInvalidDecision: unknown action, missing version, a rejection
+	// without a reason, or a decision ID reused for another decision.
 	ErrTypeInvalidDecision = "HITLInvalidDecision"
+	// ErrTypeEditsNotAccepted: an edit sent to a review without
+	// [Config.Revise]; approve, reject or request changes instead.
+	ErrTypeEditsNotAccepted = "HITLEditsNotAccepted"
+	// ErrTypeConflict: an approval received together with a rejection, a
+	// request for changes or an edit, in an order the workflow cannot know;
+	// the other decision won.
+	ErrTypeConflict = "HITLConflict"
 	// ErrTypeReviseFailed: the edit was accepted but the caller's Revise
 	// function failed; the review stays open on the same version.
 	ErrTypeReviseFailed = "HITLReviseFailed"
@@ -56,6 +67,10 @@ var (
 	ErrDuplicate = errors.New("hitl: duplicate approval")
 	// ErrInvalidDecision matches [ErrTypeInvalidDecision].
 	ErrInvalidDecision = errors.New("hitl: invalid decision")
+	// ErrEditsNotAccepted matches [ErrTypeEditsNotAccepted].
+	ErrEditsNotAccepted = errors.New("hitl: edits not accepted in this review")
+	// ErrConflict matches [ErrTypeConflict].
+	ErrConflict = errors.New("hitl: decision lost a conflict")
 	// ErrReviseFailed matches [ErrTypeReviseFailed].
 	ErrReviseFailed = errors.New("hitl: revision failed")
 	// ErrDeadline matches [ErrTypeDeadline].
@@ -67,15 +82,17 @@ var (
 )
 
 var sentinels = map[string]error{
-	ErrTypeUnknownReviewer: ErrUnknownReviewer,
-	ErrTypeUnauthorized:    ErrUnauthorized,
-	ErrTypeStaleVersion:    ErrStaleVersion,
-	ErrTypeEmptyEdit:       ErrEmptyEdit,
-	ErrTypeClosed:          ErrClosed,
-	ErrTypeDuplicate:       ErrDuplicate,
-	ErrTypeInvalidDecision: ErrInvalidDecision,
-	ErrTypeReviseFailed:    ErrReviseFailed,
-	ErrTypeDeadline:        ErrDeadline,
+	ErrTypeUnknownReviewer:  ErrUnknownReviewer,
+	ErrTypeUnauthorized:     ErrUnauthorized,
+	ErrTypeStaleVersion:     ErrStaleVersion,
+	ErrTypeEmptyEdit:        ErrEmptyEdit,
+	ErrTypeClosed:           ErrClosed,
+	ErrTypeDuplicate:        ErrDuplicate,
+	ErrTypeInvalidDecision:  ErrInvalidDecision,
+	ErrTypeEditsNotAccepted: ErrEditsNotAccepted,
+	ErrTypeConflict:         ErrConflict,
+	ErrTypeReviseFailed:     ErrReviseFailed,
+	ErrTypeDeadline:         ErrDeadline,
 }
 
 // DecisionError is a decision the workflow refused or could not apply. The

@@ -131,3 +131,47 @@ func ExampleAsDecisionError() {
 	fmt.Println(errors.Is(err, hitl.ErrStaleVersion), hitl.IsRefusal(err))
 	// Output: true true
 }
+
+// Fail early, where a worker starts, when the namespace lacks the search
+// attributes the reviews upsert.
+func ExampleCheckSearchAttributes() {
+	check := func(ctx context.Context, c client.Client) error {
+		err := hitl.CheckSearchAttributes(ctx, c)
+		var sa *hitl.SearchAttributesError
+		if errors.As(err, &sa) {
+			fmt.Println("register first:", sa.Missing)
+		}
+		return err
+	}
+	_ = check
+}
+
+// Send decisions from a signal-only client on the one hitl.decision
+// channel: they are applied in the order sent, and the ID makes a retried
+// send apply once.
+func ExampleSignalDecide() {
+	send := func(ctx context.Context, c client.Client, id string) error {
+		return c.SignalWorkflow(ctx, id, "", hitl.SignalDecide, hitl.Decision{
+			ID: "mail-4711", Reviewer: "bob", Action: hitl.ActionApprove, Version: 2,
+		})
+	}
+	_ = send
+}
+
+// An approve-or-reject review (no Revise: edits are refused) that tells the
+// manager when it opens and persists the outcome before the workflow ends.
+func ExampleConfig_finish() {
+	cfg := hitl.Config[string]{
+		Initial: "expense EXP-9: 420 EUR",
+		Stages:  []hitl.Stage{{Name: "manager", Reviewers: []string{"manager"}, Deadline: 7 * 24 * time.Hour}},
+		Notify:  hitl.NotifyActivity("NotifyManager", durable.Quick("notify manager")),
+		Finish: func(ctx workflow.Context, res hitl.Result[string]) error {
+			if !res.Approved() {
+				return nil
+			}
+			return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durable.Quick("process payment")),
+				"ProcessPayment", res.Artifact).Get(ctx, nil)
+		},
+	}
+	_ = cfg
+}

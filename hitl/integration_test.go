@@ -195,6 +195,12 @@ func TestIntegrationSeedSignals(t *testing.T) {
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: w.TaskQueue}, hitltest.Workflow,
 		hitltest.Input{Prompt: "seed", DisableSearchAttributes: true})
 	require.NoError(t, err)
+	// A signal names no version: it applies to the version current when it
+	// arrives, so send it once version 1 exists.
+	require.Eventually(t, func() bool {
+		st, err := hitl.GetStatus(ctx, c, run.GetID())
+		return err == nil && st.Version == 1
+	}, 20*time.Second, 50*time.Millisecond)
 	require.NoError(t, c.SignalWorkflow(ctx, run.GetID(), "", hitl.SignalSubmitEdit, "emphasize safety"))
 	require.Eventually(t, func() bool {
 		st, err := hitl.GetStatus(ctx, c, run.GetID())

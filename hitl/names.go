@@ -17,6 +17,12 @@ const (
 	// QueryDraft returns the current draft (the T of [Run]) in full.
 	QueryDraft = "hitl.draft"
 
+	// SignalDecide carries a [Decision] (with its Action) for signal-only
+	// clients. All decisions sent on it are received in the order they were
+	// sent, so prefer it to the per-kind seed signals below, whose relative
+	// order the workflow cannot know (see the package doc, "Signals").
+	SignalDecide = "hitl.decision"
+
 	// SignalSubmitEdit is the seed's edit signal. Its payload is a plain
 	// string (the instructions) or a [Decision].
 	SignalSubmitEdit = "submit_edit"

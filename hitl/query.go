@@ -19,6 +19,11 @@ type Status struct {
 	Stages     []string `json:"stages"`
 	// Reviewers may decide now; empty means anyone.
 	Reviewers []string `json:"reviewers,omitempty"`
+	// Participants lists every reviewer any stage names, escalation
+	// reviewers included, in config order; AnyReviewer says whether some
+	// stage lets anyone decide. Read-access policies (hitlhttp) use them.
+	Participants []string `json:"participants,omitempty"`
+	AnyReviewer  bool     `json:"any_reviewer,omitempty"`
 	// Pending lists the reviewers the stage still waits for (Reviewers
 	// minus Approvals); empty in an open stage or a closed review.
 	Pending []string `json:"pending,omitempty"`
@@ -75,6 +80,14 @@ func (r *run[T]) status() Status {
 	}
 	if len(s.Tally) > 0 {
 		out.Tally = maps.Clone(s.Tally)
+	}
+	for _, x := range r.cfg.Stages {
+		out.AnyReviewer = out.AnyReviewer || x.open()
+		for _, who := range x.allowed(true) {
+			if !slices.Contains(out.Participants, who) {
+				out.Participants = append(out.Participants, who)
+			}
+		}
 	}
 	if !s.Phase.Closed() {
 		out.Reviewers = st.allowed(s.Escalated)

@@ -9,10 +9,16 @@ import (
 	"github.com/durable-llm/durable-llm/hitl/hitltest"
 )
 
-// TestReplay replays recorded reviews (two stages, an edit, refused
-// decisions, a quorum of two) against the current code: a change that
-// breaks determinism fails here, not in a running review. Re-record with
-// HITL_RECORD=1 DURABLE_INTEGRATION=1 go test -run TestIntegrationClientHelpers.
+// TestReplay replays recorded reviews against the current code: a change
+// that breaks determinism fails here, not in a running review. Re-record
+// with HITL_RECORD=1 DURABLE_INTEGRATION=1 go test -run <test>:
+//   - two-stage-review.json (TestIntegrationClientHelpers): two stages, an
+//     edit, refused decisions, a quorum of two; recorded before decisions
+//     were batched, and still replays.
+//   - batched-update-conflict.json (TestIntegrationUpdateDoesNotOvertakeSignal):
+//     a reject signal and an approve update in one workflow task.
+//   - late-signal-during-finish.json (TestIntegrationSignalDuringPersistIsRecorded):
+//     an edit signal recorded while Config.Finish persists.
 func TestReplay(t *testing.T) {
 	durabletest.Replay(t, "testdata", func(r worker.WorkflowReplayer) { r.RegisterWorkflow(hitltest.Workflow) })
 }

@@ -58,9 +58,13 @@ type Entry struct {
 	Via string `json:"via"`
 	// DecisionID is the decision's ID, when it had one.
 	DecisionID string `json:"decision_id,omitempty"`
-	// Ignored is set for a signal that was not applied: the refusal type
-	// and reason.
+	// Ignored is set for a decision that reached the workflow but was not
+	// applied (a signal, or an update checked after others received with
+	// it): the refusal type and reason.
 	Ignored string `json:"ignored,omitempty"`
+	// Note explains how a decision was resolved against others received
+	// with it (see the package doc, "Order and conflicts").
+	Note string `json:"note,omitempty"`
 }
 
 // Sources of audit entries.
@@ -116,6 +120,23 @@ type State[T any] struct {
 	// Pending is the edit being revised, and PendingSeq its audit entry.
 	Pending    *Decision `json:"pending,omitempty"`
 	PendingSeq int       `json:"pending_seq,omitempty"`
+
+	// Decided remembers the IDs of the newest applied decisions (at most
+	// Config.DecisionIDLimit), oldest first, so a repeat is never applied
+	// twice, whichever run receives it.
+	Decided []Decided `json:"decided,omitempty"`
+}
+
+// Decided is an applied decision's ID and the receipt it was answered
+// with, kept in [State.Decided].
+type Decided struct {
+	ID       string  `json:"id"`
+	Reviewer string  `json:"reviewer,omitempty"`
+	Action   Action  `json:"action"`
+	Receipt  Receipt `json:"receipt"`
+	// Revising is set while the edit's revision runs; the receipt then
+	// does not have the new version yet.
+	Revising bool `json:"revising,omitempty"`
 }
 
 func (s *State[T]) record(e Entry, limit int) Entry {

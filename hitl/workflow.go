@@ -20,11 +20,15 @@ import (
 // returns the continue-as-new error built by Config.ContinueAsNew; return it
 // from the workflow as is.
 //
+// Once the review has closed, Run runs Config.Finish (when set), then waits
+// for every update handler and records every signal received, so nothing
+// the workflow received is left unread when it returns.
+//
 // Approval, rejection and timeout under [TimeoutReject] end with a nil error
-// and the outcome in [Result.Phase]. Cancellation returns the SDK's canceled
-// error (the workflow ends canceled); a deadline under [TimeoutFail] returns
-// a non-retryable error of type [ErrTypeDeadline]; a failing Config.Draft
-// returns its error.
+// (or Config.Finish's) and the outcome in [Result.Phase]. Cancellation
+// returns the SDK's canceled error (the workflow ends canceled); a deadline
+// under [TimeoutFail] returns a non-retryable error of type
+// [ErrTypeDeadline]; a failing Config.Draft returns its error.
 func Run[T any](ctx workflow.Context, cfg Config[T], state *State[T]) (Result[T], error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -40,7 +44,8 @@ func Run[T any](ctx workflow.Context, cfg Config[T], state *State[T]) (Result[T]
 		return Result[T]{}, fmt.Errorf("%w: the carried state is in stage %d but Config has %d stages", ErrInvalidConfig, state.Stage, len(cfg.Stages))
 	}
 	state.Runs++
-	r := &run[T]{cfg: cfg, s: state, revised: make(map[int]error)}
+	r := &run[T]{cfg: cfg, s: state, editWaiters: make(map[int][]*outcome)}
+	r.index()
 	if err := r.register(ctx); err != nil {
 		return Result[T]{}, err
 	}
@@ -58,10 +63,14 @@ type run[T any] struct {
 	cfg Config[T]
 	s   *State[T]
 
-	changes   int           // bumped on every state change; wakes the loop
-	decisions int           // decisions handled in this run
-	revised   map[int]error // edit seq -> Revise outcome, for the edit's update
-	signals   []signalChan
+	changes     int // bumped on every state change; wakes the loop
+	decisions   int // decisions handled in this run
+	epoch       int // bumped whenever a stage (re)starts
+	signals     []signalChan
+	inbox       []item             // received, not yet applied
+	ids         map[string]int     // Decision.ID -> index in State.Decided
+	editWaiters map[int][]*outcome // edit seq -> updates waiting for its revision
+	notice      *stamp             // a version is ready for a stage: tell its reviewers
 
 	timer       workflow.Future
 	timerDue    time.Time
@@ -81,12 +90,17 @@ func (r *run[T]) loop(ctx workflow.Context) (Result[T], error) {
 				return r.abort(ctx, err)
 			}
 			continue
-		case r.shouldContinue(ctx):
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		case r.notice != nil:
+			if err := r.ready(ctx); err != nil {
 				return r.abort(ctx, err)
 			}
-			r.receiveSignals(ctx)
-			if r.s.Phase == PhaseOpen && r.s.Pending == nil {
+			continue
+		case r.shouldContinue(ctx):
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || r.s.Pending != nil }); err != nil {
+				return r.abort(ctx, err)
+			}
+			r.catchUp(ctx)
+			if r.s.Phase == PhaseOpen && r.s.Pending == nil && r.notice == nil && workflow.AllHandlersFinished(ctx) {
 				return Result[T]{}, r.continueAsNew(ctx)
 			}
 			continue
@@ -95,7 +109,7 @@ func (r *run[T]) loop(ctx workflow.Context) (Result[T], error) {
 		if err != nil {
 			return r.abort(ctx, err)
 		}
-		r.receiveSignals(ctx)
+		r.catchUp(ctx)
 		if fired {
 			if err := r.deadline(ctx); err != nil {
 				return r.abort(ctx, err)
@@ -107,16 +121,22 @@ func (r *run[T]) loop(ctx workflow.Context) (Result[T], error) {
 func (r *run[T]) draft(ctx workflow.Context) error {
 	r.publish(ctx)
 	v := r.cfg.Initial
+	var err error
 	if r.cfg.Draft != nil {
-		var err error
-		if v, err = r.cfg.Draft(ctx); err != nil {
-			return err
-		}
+		v, err = r.cfg.Draft(ctx)
+	}
+	r.catchUp(ctx) // decisions that arrived before version 1 are refused
+	if err != nil {
+		return err
 	}
 	r.s.Current, r.s.Version, r.s.Phase = v, 1, PhaseOpen
 	r.enterStage(ctx, 0)
 	r.system(ctx, ActionDrafted, "version 1")
-	return nil
+	if r.cfg.Notify == nil {
+		return nil
+	}
+	r.publish(ctx)
+	return r.notify(ctx, NoticeOpened, r.pending(), r.s.Due)
 }
 
 func (r *run[T]) revise(ctx workflow.Context) error {
@@ -124,15 +144,17 @@ func (r *run[T]) revise(ctx workflow.Context) error {
 	r.s.Phase = PhaseRevising
 	r.publish(ctx)
 	next, err := r.cfg.Revise(ctx, r.s.Current, d)
+	r.catchUp(ctx) // decisions that arrived during the revision are about the old version
 	r.s.Pending, r.s.PendingSeq, r.s.Phase = nil, 0, PhaseOpen
 	if err != nil {
 		if canceled(ctx, err) {
 			return err
 		}
 		r.system(ctx, ActionReviseFailed, clip(err.Error(), commentRunes))
-		r.revised[seq] = temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+		r.settle(d.ID, Receipt{}, true)
+		r.edited(seq, Receipt{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"hitl: revising version %d failed: %v; the review stays on version %d, send the edit again",
-			r.s.Version, err, r.s.Version), ErrTypeReviseFailed, nil)
+			r.s.Version, err, r.s.Version), ErrTypeReviseFailed, nil))
 		r.changed()
 		return nil
 	}
@@ -140,8 +162,11 @@ func (r *run[T]) revise(ctx workflow.Context) error {
 	r.s.Version++
 	r.s.ChangesRequested = ""
 	r.enterStage(ctx, 0)
-	r.system(ctx, ActionRevised, fmt.Sprintf("version %d from the edit of %s (#%d)", r.s.Version, d.Reviewer, seq))
-	r.revised[seq] = nil
+	r.system(ctx, ActionRevised, fmt.Sprintf("version %d from the edit of %s (#%d)", r.s.Version, who(d), seq))
+	rc := Receipt{Seq: seq, Version: r.s.Version, Phase: r.s.Phase, Stage: r.stage().Name}
+	r.settle(d.ID, rc, false)
+	r.edited(seq, rc, nil)
+	r.announce()
 	r.changed()
 	return nil
 }
@@ -158,16 +183,38 @@ func (r *run[T]) continueAsNew(ctx workflow.Context) error {
 	return workflow.NewContinueAsNewError(ctx, workflow.GetInfo(ctx).WorkflowType.Name, r.s)
 }
 
-// finish returns the outcome once every update handler has returned.
+// finish returns the outcome once every update handler has returned and
+// every signal is recorded, after Config.Finish.
 func (r *run[T]) finish(ctx workflow.Context) (Result[T], error) {
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := r.drain(ctx); err != nil {
 		return r.abort(ctx, err)
+	}
+	var ferr error
+	if r.cfg.Finish != nil && r.s.Phase != PhaseFailed {
+		ferr = r.cfg.Finish(ctx, r.result())
+		if ferr != nil && canceled(ctx, ferr) {
+			return r.abort(ctx, ferr)
+		}
+		if err := r.drain(ctx); err != nil {
+			return r.abort(ctx, err)
+		}
 	}
 	res := r.result()
 	if r.s.Phase == PhaseFailed {
 		return res, temporal.NewNonRetryableApplicationError("hitl: "+r.s.Reason, ErrTypeDeadline, nil)
 	}
-	return res, nil
+	return res, ferr
+}
+
+// drain waits until every update handler has returned, then receives and
+// records every signal: nothing the workflow received is left unread when
+// it returns without blocking again.
+func (r *run[T]) drain(ctx workflow.Context) error {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	r.catchUp(ctx)
+	return nil
 }
 
 // abort ends the run on err: a cancellation closes the review as canceled;
@@ -183,7 +230,7 @@ func (r *run[T]) abort(ctx workflow.Context, err error) (Result[T], error) {
 		r.close(phase, clip(err.Error(), commentRunes), systemReviewer)
 	}
 	r.publish(dctx)
-	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
+	_ = r.drain(dctx)
 	return r.result(), err
 }
 
@@ -210,6 +257,7 @@ func (r *run[T]) changed() { r.changes++ }
 
 // enterStage starts stage i afresh: no approvals, its own deadline.
 func (r *run[T]) enterStage(ctx workflow.Context, i int) {
+	r.epoch++
 	now := workflow.Now(ctx)
 	r.s.Stage, r.s.Approvals, r.s.Escalated, r.s.StageStarted = i, nil, false, now
 	r.s.Due = time.Time{}
@@ -225,6 +273,7 @@ func (r *run[T]) advance(ctx workflow.Context, by string) {
 		return
 	}
 	r.enterStage(ctx, r.s.Stage+1)
+	r.announce()
 }
 
 func (r *run[T]) close(p Phase, reason, by string) {

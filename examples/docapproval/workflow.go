@@ -83,6 +83,7 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 		return Result{}, invalidInput(err)
 	}
 	info := workflow.GetInfo(ctx)
+	var persisted PersistResult
 	res, err := hitl.Run(ctx, hitl.Config[Document]{
 		Draft: func(ctx workflow.Context) (Document, error) {
 			return durable.Execute[Document](ctx, ActivityDraft,
@@ -101,6 +102,21 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 			next.Usage = addUsage(cur.Usage, next.Call)
 			return next, nil
 		},
+		// Persist inside the review (Finish), so a decision that arrives
+		// meanwhile is recorded in the audit trail instead of lost.
+		Finish: func(ctx workflow.Context, res hitl.Result[Document]) error {
+			if !res.Approved() {
+				return nil
+			}
+			doc := res.Artifact
+			var err error
+			persisted, err = durable.Execute[PersistResult](ctx, ActivityPersist, PersistInput{
+				DocID: doc.DocID, Version: doc.Version, Content: doc.Text,
+				ApprovedBy: res.By, WorkflowID: info.WorkflowExecution.ID,
+				FailFirstAttempt: in.InjectTransientFailure,
+			}, PersistActivityOptions(fmt.Sprintf("persist %s v%d", doc.DocID, doc.Version)))
+			return err
+		},
 		Stages:             in.Stages,
 		MaxDecisionsPerRun: in.MaxDecisionsPerRun,
 		ContinueAsNew: func(ctx workflow.Context, s *hitl.State[Document]) error {
@@ -112,23 +128,10 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 	if errors.Is(err, hitl.ErrInvalidConfig) {
 		return Result{}, invalidInput(err)
 	}
-	out := Result{
+	return Result{
 		Phase: res.Phase, Document: res.Artifact, By: res.By, Reason: res.Reason,
-		Audit: res.Audit, AuditCount: res.AuditCount,
-	}
-	if err != nil || !res.Approved() {
-		return out, err
-	}
-	doc := res.Artifact
-	out.Persisted, err = durable.Execute[PersistResult](ctx, ActivityPersist, PersistInput{
-		DocID: doc.DocID, Version: doc.Version, Content: doc.Text,
-		ApprovedBy: res.By, WorkflowID: info.WorkflowExecution.ID,
-		FailFirstAttempt: in.InjectTransientFailure,
-	}, PersistActivityOptions(fmt.Sprintf("persist %s v%d", doc.DocID, doc.Version)))
-	if err != nil {
-		return out, err
-	}
-	return out, nil
+		Persisted: persisted, Audit: res.Audit, AuditCount: res.AuditCount,
+	}, err
 }
 
 // addUsage sums two usages field by field.

@@ -1,11 +1,3 @@
-// Package hitltest holds a ready-made review workflow over string drafts and
-// deterministic fake activities, for tests and demos of package hitl and
-// hitlhttp. It calls no LLM.
-//
-//	a := &hitltest.Activities{}
-//	w := durabletest.StartWorker(t, srv, func(r worker.Registry) { hitltest.Register(r, a) })
-//	st, err := hitl.Open(ctx, c, client.StartWorkflowOptions{ID: "doc-1", TaskQueue: w.TaskQueue},
-//		hitltest.Workflow, hitltest.Input{Prompt: "launch note"})
 package hitltest
 
 import (
@@ -40,11 +32,16 @@ type Input struct {
 	Stages             []hitl.Stage
 	MaxDecisionsPerRun int
 	AuditLimit         int
-	// Notify sends deadline notices to the Notify activity.
+	DecisionIDLimit    int
+	// Notify sends every notice (opened, ready, deadlines) to the Notify
+	// activity.
 	Notify bool
-	// Persist runs the Persist activity after an approval, like the seed
-	// (the workflow stays open while it runs).
+	// Persist runs the Persist activity after an approval, like the seed,
+	// from hitl.Config.Finish (the workflow stays open while it runs, and
+	// decisions that arrive meanwhile are recorded as ignored).
 	Persist bool
+	// NoEdits leaves hitl.Config.Revise nil: the review refuses edits.
+	NoEdits bool
 	// DisableSearchAttributes is passed to [hitl.Config].
 	DisableSearchAttributes bool
 	// State is the review carried through continue-as-new.
@@ -73,37 +70,82 @@ func Workflow(ctx workflow.Context, in Input) (hitl.Result[string], error) {
 		Stages:                  in.Stages,
 		MaxDecisionsPerRun:      in.MaxDecisionsPerRun,
 		AuditLimit:              in.AuditLimit,
+		DecisionIDLimit:         in.DecisionIDLimit,
 		DisableSearchAttributes: in.DisableSearchAttributes,
 		ContinueAsNew: func(ctx workflow.Context, s *hitl.State[string]) error {
 			in.State = s
 			return workflow.NewContinueAsNewError(ctx, Workflow, in)
 		},
 	}
+	if in.NoEdits {
+		cfg.Revise = nil
+	}
 	if in.Notify {
 		cfg.Notify = hitl.NotifyActivity(ActivityNotify, durable.WithSummary(opts, "notify reviewers"))
 	}
-	res, err := hitl.Run(ctx, cfg, in.State)
-	if err != nil || !res.Approved() || !in.Persist {
-		return res, err
+	if in.Persist {
+		cfg.Finish = func(ctx workflow.Context, res hitl.Result[string]) error {
+			if !res.Approved() {
+				return nil
+			}
+			return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durable.WithSummary(opts, "persist")),
+				ActivityPersist, res.Artifact).Get(ctx, nil)
+		}
 	}
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durable.WithSummary(opts, "persist")),
-		ActivityPersist, res.Artifact).Get(ctx, nil)
-	return res, err
+	return hitl.Run(ctx, cfg, in.State)
 }
 
 // ErrRevise is what Revise returns (non-retryable) while
 // [Activities.FailRevise] is set.
 var ErrRevise = errors.New("hitltest: revise failed on purpose")
 
-// Activities are the fake activities. Safe for concurrent use.
+// Activities are the fake activities. The zero value is ready to use and
+// safe for concurrent use.
 type Activities struct {
 	mu        sync.Mutex
 	notices   []hitl.Notice
 	persisted []string
 	failRev   bool
-	// PersistDelay makes Persist take this long (to test decisions that
-	// arrive after the review closed but before the workflow ends).
-	PersistDelay time.Duration
+	holds     map[string]*hold
+}
+
+// hold keeps the next run of one activity waiting.
+type hold struct {
+	reached, release chan struct{}
+	once             sync.Once
+}
+
+// Hold makes the next run of the named activity ([ActivityRevise] or
+// [ActivityPersist]) wait, once it has started, until release is called:
+// reached is closed when it waits. Use it to send decisions while a
+// revision or the persist step runs, without sleeping.
+func (a *Activities) Hold(name string) (reached <-chan struct{}, release func()) {
+	h := &hold{reached: make(chan struct{}), release: make(chan struct{})}
+	a.mu.Lock()
+	if a.holds == nil {
+		a.holds = make(map[string]*hold)
+	}
+	a.holds[name] = h
+	a.mu.Unlock()
+	return h.reached, func() { h.once.Do(func() { close(h.release) }) }
+}
+
+// wait blocks in a held activity until it is released or ctx ends.
+func (a *Activities) wait(ctx context.Context, name string) error {
+	a.mu.Lock()
+	h := a.holds[name]
+	delete(a.holds, name)
+	a.mu.Unlock()
+	if h == nil {
+		return nil
+	}
+	close(h.reached)
+	select {
+	case <-h.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Register registers [Workflow] and the activities on r.
@@ -121,7 +163,10 @@ func (a *Activities) Draft(_ context.Context, prompt string) (string, error) {
 }
 
 // Revise applies an edit deterministically.
-func (a *Activities) Revise(_ context.Context, in ReviseInput) (string, error) {
+func (a *Activities) Revise(ctx context.Context, in ReviseInput) (string, error) {
+	if err := a.wait(ctx, ActivityRevise); err != nil {
+		return "", err
+	}
 	a.mu.Lock()
 	fail := a.failRev
 	a.mu.Unlock()
@@ -142,14 +187,10 @@ func (a *Activities) Notify(_ context.Context, n hitl.Notice) error {
 	return nil
 }
 
-// Persist records the approved text after PersistDelay.
+// Persist records the approved text.
 func (a *Activities) Persist(ctx context.Context, text string) error {
-	if a.PersistDelay > 0 {
-		select {
-		case <-time.After(a.PersistDelay):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if err := a.wait(ctx, ActivityPersist); err != nil {
+		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

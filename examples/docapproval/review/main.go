@@ -2,10 +2,14 @@
 //
 //	go run ./examples/docapproval/review status  -id docapproval-doc-123
 //	go run ./examples/docapproval/review edit    -id docapproval-doc-123 -reviewer alice -text "Emphasize safety."
-//	go run ./examples/docapproval/review approve -id docapproval-doc-123 -reviewer bob [-version 2]
+//	go run ./examples/docapproval/review approve -id docapproval-doc-123 -reviewer bob [-version 2] [-decision-id click-7]
 //	go run ./examples/docapproval/review reject  -id docapproval-doc-123 -reviewer bob -text "Off-brand."
 //
-// Without -version the decision is about the current version. A decision
+// Decisions go through the hitl update (hitl.Decide), which the workflow
+// validates before anything is written. Without -version the decision is
+// about the version and stage current now (read from the status), so it
+// never applies to a later version or stage. -decision-id makes a retry
+// of the same command apply once, for the review's whole life. A decision
 // the workflow refuses (stale version, closed review, unknown reviewer...)
 // is printed with its type and the command exits with status 2.
 package main
@@ -27,7 +31,7 @@ import (
 	"github.com/durable-llm/durable-llm/hitl"
 )
 
-const usage = `usage: review approve|edit|reject|changes|status -id <workflow-id> [-reviewer name] [-version N] [-text "..."]`
+const usage = `usage: review approve|edit|reject|changes|status -id <workflow-id> [-reviewer name] [-version N] [-text "..."] [-decision-id key]`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -40,6 +44,7 @@ func main() {
 	reviewer := fs.String("reviewer", "", "who decides")
 	version := fs.Int("version", 0, "version decided on (default: the current one)")
 	text := fs.String("text", "", "edit instructions, rejection reason or comment")
+	decisionID := fs.String("decision-id", "", "idempotency key: repeating a command with the same key applies it once")
 	_ = fs.Parse(os.Args[2:])
 	if *id == "" {
 		fmt.Fprintln(os.Stderr, usage)
@@ -53,10 +58,12 @@ func main() {
 		os.Exit(1)
 	}
 	defer c.Close()
-	os.Exit(run(ctx, c, os.Stdout, cmd, *id, *reviewer, *version, *text))
+	d := hitl.Decision{ID: *decisionID, Reviewer: *reviewer, Version: *version}
+	os.Exit(run(ctx, c, os.Stdout, cmd, *id, d, *text))
 }
 
-func run(ctx context.Context, c client.Client, out io.Writer, cmd, id, reviewer string, version int, text string) int {
+// run runs cmd; d carries the reviewer, version and decision ID flags.
+func run(ctx context.Context, c client.Client, out io.Writer, cmd, id string, d hitl.Decision, text string) int {
 	if cmd == "status" {
 		st, err := hitl.GetStatus(ctx, c, id)
 		if err != nil {
@@ -75,18 +82,20 @@ func run(ctx context.Context, c client.Client, out io.Writer, cmd, id, reviewer 
 		fmt.Fprintln(os.Stderr, usage)
 		return 2
 	}
-	if strings.TrimSpace(reviewer) == "" {
+	if strings.TrimSpace(d.Reviewer) == "" {
 		fmt.Fprintln(os.Stderr, "review: -reviewer is required")
 		return 2
 	}
-	if version == 0 {
+	if d.Version == 0 {
+		// Pin the decision to what the reviewer is shown now: the workflow
+		// refuses it (ErrStaleVersion) if the version or stage moved on.
 		st, err := hitl.GetStatus(ctx, c, id)
 		if err != nil {
 			return fail(err)
 		}
-		version = st.Version
+		d.Version, d.Stage = st.Version, st.Stage
 	}
-	d := hitl.Decision{Reviewer: reviewer, Action: action, Version: version}
+	d.Action = action
 	if action == hitl.ActionEdit {
 		d.Instructions = text
 	} else {
@@ -97,7 +106,7 @@ func run(ctx context.Context, c client.Client, out io.Writer, cmd, id, reviewer 
 		return fail(err)
 	}
 	fmt.Fprintf(out, "%s by %s on v%d recorded (#%d): review is %s on version %d, stage %s\n",
-		action, reviewer, version, rc.Seq, rc.Phase, rc.Version, rc.Stage)
+		action, d.Reviewer, d.Version, rc.Seq, rc.Phase, rc.Version, rc.Stage)
 	return 0
 }
 

@@ -4,7 +4,10 @@
 //	go run ./examples/docapproval/starter -doc-id doc-123 \
 //		-prompt "Draft a two-paragraph product summary for ACME TurboWidget."
 //
-// Starting the same doc-id again attaches to the running review.
+// Starting the same doc-id again attaches to the running review. When the
+// namespace lacks the HITL* search attributes the review upserts, it says
+// which and how to register them (hitl.CheckSearchAttributes) instead of
+// starting a review that cannot run.
 package main
 
 import (
@@ -52,6 +55,11 @@ func run(in docapproval.Input, queue string) error {
 		return err
 	}
 	defer c.Close()
+	// The review upserts the HITL* search attributes: say which are missing
+	// and how to register them before starting a review that would hang.
+	if err := hitl.CheckSearchAttributes(ctx, c); err != nil {
+		return err
+	}
 	id := docapproval.WorkflowID(in.DocID)
 	st, err := hitl.Open(ctx, c, client.StartWorkflowOptions{ID: id, TaskQueue: queue}, docapproval.WorkflowName, in)
 	if err != nil {
