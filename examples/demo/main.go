@@ -37,6 +37,7 @@ import (
 	"github.com/durable-llm/durable-llm/examples/ordersaga"
 	"github.com/durable-llm/durable-llm/examples/research"
 	"github.com/durable-llm/durable-llm/hitl"
+	"github.com/durable-llm/durable-llm/hitl/hitlhttp"
 	"github.com/durable-llm/durable-llm/idem"
 	"github.com/durable-llm/durable-llm/llm"
 )
@@ -157,6 +158,16 @@ func run(keep bool, outDir string, verbose bool, w io.Writer) error {
 		doc.WorkflowID, doc.Phase, doc.Versions, doc.AuditEntries, doc.LLMCalls, doc.Tokens, cost(doc.CostUSD, doc.CostKnown, isOffline))
 	fmt.Fprintf(w, "      persisted once: %s (persist attempt %d)\n", rel(doc.ApprovedPath), doc.PersistAttempt)
 	sum = append(sum, summary{"docapproval", doc.WorkflowID, fmt.Sprintf("%s v%d, %s", doc.Phase, doc.Versions, rel(doc.ApprovedPath))})
+	links, stopPages, err := reviewPages(ctx, c)
+	if err != nil {
+		return fmt.Errorf("review pages: %w", err)
+	}
+	defer stopPages()
+	link, err := links.URL(hitlhttp.Link{Reviewer: "carol", Review: doc.WorkflowID})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "      review page, signed in as carol by a signed link (opens once; -keep leaves it up):\n      %s\n", link)
 
 	// 2. Research report: LLM → PDF → notification.
 	fmt.Fprintln(w, "\n[2/3] research: topic → LLM → PDF → notify")

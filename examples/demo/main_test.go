@@ -33,6 +33,7 @@ func TestDemoRunsAllFlows(t *testing.T) {
 	assert.Contains(t, s, "ordersaga-order-ok: completed; charges 1, refunds 0")
 	assert.Contains(t, s, "ordersaga-order-fail: compensated; charges 1, refunds 1")
 	assert.Contains(t, s, "Web UI: http://")
+	assert.Regexp(t, `http://127\.0\.0\.1:\d+/link\?token=h1\.demo\.`, s, "a signed review link")
 
 	approved, err := filepath.Glob(filepath.Join(out, "docapproval", "welcome-memo_*.json"))
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package docapproval_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -19,6 +20,8 @@ import (
 	"github.com/durable-llm/durable-llm/durable/durabletest"
 	"github.com/durable-llm/durable-llm/examples/docapproval"
 	"github.com/durable-llm/durable-llm/hitl"
+	"github.com/durable-llm/durable-llm/hitl/hitlhttp/oidcauth"
+	"github.com/durable-llm/durable-llm/hitl/hitlhttp/oidcauth/oidcauthtest"
 )
 
 // chromiumPath is the Debian package's browser (`make browser` installs it).
@@ -97,10 +100,16 @@ func TestBrowserEditThenApprove(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	h, err := docapproval.ReviewHandler(c)
-	require.NoError(t, err)
-	ts := httptest.NewServer(h)
+	// Reviewers sign in with OpenID Connect: a local provider that signs
+	// alice in when the browser reaches its authorization endpoint.
+	iss := oidcauthtest.Start(t)
+	var h http.Handler
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	defer ts.Close()
+	h, err := docapproval.ReviewHandler(ctx, c, docapproval.ReviewAuth{OIDC: oidcauth.Config{
+		Issuer: iss.URL(), ClientID: iss.ClientID, ClientSecret: iss.ClientSecret, RedirectURL: ts.URL + "/signin/callback",
+	}})
+	require.NoError(t, err)
 
 	id := "docapproval-browser-" + uuid.NewString()[:8]
 	st, err := hitl.Open(ctx, c, client.StartWorkflowOptions{ID: id, TaskQueue: w.TaskQueue}, docapproval.WorkflowName,
@@ -108,14 +117,16 @@ func TestBrowserEditThenApprove(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, st.Version)
 
-	// Sign in on the demo page as alice.
+	// The list sends the browser to sign in, the provider back with a code,
+	// and the handler on to the list with a session.
 	require.NoError(t, within(bctx, 30*time.Second,
-		chromedp.Navigate(ts.URL+"/login"),
-		chromedp.SendKeys(chromedp.CSS("#login-reviewer"), "alice"),
-		chromedp.Click(chromedp.CSS("#login")),
+		chromedp.Navigate(ts.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#reviews")),
 	))
-	assert.Equal(t, "alice", textOf(t, bctx, "#reviewer"))
+	assert.Equal(t, "alice@example.com", textOf(t, bctx, "#reviewer"))
+	noDemo, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.querySelector("#login-link") === null`))
+	require.NoError(t, err)
+	assert.True(t, noDemo, "no demo login unless asked for")
 
 	// The list reads the visibility store, which can lag the workflow.
 	row := fmt.Sprintf(`tr.review[data-id=%q] a`, id)
@@ -161,7 +172,7 @@ func TestBrowserEditThenApprove(t *testing.T) {
 	var res docapproval.Result
 	require.NoError(t, c.GetWorkflow(ctx, id, "").Get(ctx, &res))
 	assert.Equal(t, hitl.PhaseApproved, res.Phase)
-	assert.Equal(t, "alice", res.By)
+	assert.Equal(t, "alice@example.com", res.By)
 	assert.Equal(t, 2, res.Document.Version)
 	rec, err := acts.Store().Get("doc-browser", 2)
 	require.NoError(t, err)

@@ -3,12 +3,14 @@ package docapproval
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/durable-llm/durable-llm/hitl/hitlhttp"
+	"github.com/durable-llm/durable-llm/hitl/hitlhttp/oidcauth"
 )
 
 // ReviewFilter is the visibility filter that lists only this example's
@@ -29,15 +31,47 @@ func LoadDraft(_ context.Context, _ string, raw json.RawMessage) (string, error)
 	return b.String(), nil
 }
 
+// ReviewAuth says how reviewers sign in to the review pages. With none of
+// OIDC and DemoLogin set, review links are the only way in.
+type ReviewAuth struct {
+	// OIDC signs reviewers in with an OpenID Connect provider: bearer
+	// tokens for the API, the authorization-code flow for browsers (set
+	// its RedirectURL to the pages' address + "/signin/callback"). An
+	// empty Issuer means none.
+	OIDC oidcauth.Config
+	// Keys signs sessions and review links. Nil means a random ring:
+	// links and sessions then die with the process.
+	Keys *hitlhttp.KeyRing
+	// DemoLogin adds the demo login page and the X-Reviewer header, where
+	// anyone can act as any reviewer. NOT FOR PRODUCTION: only when asked
+	// for.
+	DemoLogin bool
+}
+
 // ReviewHandler returns the hitlhttp reviewer pages and JSON API for this
-// example's reviews, with the demo header/cookie authenticator
-// (hitlhttp.HeaderAuth) and its sign-in page. NOT FOR PRODUCTION: anyone
-// can claim any reviewer name; pass your own hitlhttp.Options for that.
-func ReviewHandler(c client.Client) (*hitlhttp.Handler, error) {
-	return hitlhttp.New(c, hitlhttp.Options{
-		Auth:      hitlhttp.HeaderAuth{},
-		DemoLogin: true,
-		Filter:    ReviewFilter,
-		LoadDraft: LoadDraft,
-	})
+// example's reviews, mounted at the root, signing reviewers in as auth
+// says. ctx bounds the OIDC discovery.
+func ReviewHandler(ctx context.Context, c client.Client, auth ReviewAuth) (*hitlhttp.Handler, error) {
+	opts := hitlhttp.Options{Keys: auth.Keys, DemoLogin: auth.DemoLogin, Filter: ReviewFilter, LoadDraft: LoadDraft}
+	if opts.Keys == nil {
+		ring, err := hitlhttp.RandomKeyRing("process")
+		if err != nil {
+			return nil, err
+		}
+		opts.Keys = ring
+	}
+	switch {
+	case auth.OIDC.Issuer != "":
+		p, err := oidcauth.New(ctx, auth.OIDC)
+		if err != nil {
+			return nil, err
+		}
+		opts.Auth, opts.SignIn = p, p.Login()
+		if auth.DemoLogin {
+			return nil, errors.New("docapproval: choose OIDC sign-in or the demo login, not both")
+		}
+	case auth.DemoLogin:
+		opts.Auth = hitlhttp.HeaderAuth{}
+	}
+	return hitlhttp.New(c, opts)
 }

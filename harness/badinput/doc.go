@@ -16,6 +16,16 @@
 // the first result, the order store holds no reservation or charge, no LLM
 // request was billed, no file was written.
 //
+// TestHTTPAttackCatalogue attacks the reviewer surface (hitlhttp with
+// OpenID Connect sign-in, signed sessions and review links) on a real dev
+// server: forged identities (a claimed header, foreign, expired, unsigned
+// or other-audience tokens, forged or repurposed session cookies),
+// replayed, expired, tampered, foreign, stale and misdirected review
+// links, cross-site posts, oversized and malformed bodies, path tricks in
+// review ids, and decisions for a review outside the session. Each case
+// asserts its status code and error type, that no session was opened, and
+// that neither review's version, phase, approvals or audit count changed.
+//
 // TestAPIKeyNeverInHistory runs LLM calls whose provider errors echo the API
 // key through a workflow on a real dev server, with no payload codec, and
 // asserts that the key appears nowhere in the raw history bytes. Its "short"

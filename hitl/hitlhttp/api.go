@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -107,12 +109,8 @@ func quote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
-func (h *Handler) apiList(w http.ResponseWriter, r *http.Request, reviewer string) {
-	who := r.URL.Query().Get("reviewer")
-	if who == "me" {
-		who = reviewer
-	}
-	list, err := h.list(r.Context(), r.URL.Query().Get("status"), who)
+func (h *Handler) apiList(w http.ResponseWriter, r *http.Request, who grant) {
+	list, _, err := h.readableList(r, who)
 	if err != nil {
 		h.writeError(w, err)
 		return
@@ -120,9 +118,45 @@ func (h *Handler) apiList(w http.ResponseWriter, r *http.Request, reviewer strin
 	h.writeJSON(w, http.StatusOK, map[string]any{"reviews": list})
 }
 
-// review reads one review: status and rendered draft.
-func (h *Handler) review(ctx context.Context, id string) (Review, error) {
-	st, err := hitl.GetStatus(ctx, h.c, id)
+// readableList lists the reviews of the request's filters that who may
+// read, and how many could not be checked.
+func (h *Handler) readableList(r *http.Request, who grant) ([]Summary, int, error) {
+	q := r.URL.Query().Get("reviewer")
+	if q == "me" {
+		q = who.Reviewer
+	}
+	list, err := h.list(r.Context(), r.URL.Query().Get("status"), q)
+	if err != nil {
+		return nil, 0, err
+	}
+	out, unchecked := h.filterReadable(r.Context(), who, list)
+	if unchecked > 0 {
+		h.opts.Logger.Warn("hitlhttp: reviews left out of the list: their status could not be read", "count", unchecked)
+	}
+	if out == nil {
+		out = []Summary{}
+	}
+	return out, unchecked, nil
+}
+
+// maxIDBytes is Temporal's default limit on workflow ids.
+const maxIDBytes = 1000
+
+// checkID refuses review ids no workflow can have before anything reaches
+// Temporal.
+func checkID(id string) error {
+	if id == "" || len(id) > maxIDBytes || !utf8.ValidString(id) || strings.ContainsFunc(id, unicode.IsControl) {
+		return fmt.Errorf("%w: a review id is 1 to %d bytes of UTF-8 without control characters", errBadRequest, maxIDBytes)
+	}
+	return nil
+}
+
+// review reads one review that who may read: status and rendered draft.
+func (h *Handler) review(ctx context.Context, who grant, id string) (Review, error) {
+	if err := checkID(id); err != nil {
+		return Review{}, err
+	}
+	st, err := h.readable(ctx, who, id)
 	if err != nil {
 		return Review{}, err
 	}
@@ -156,8 +190,8 @@ func (h *Handler) renderDraft(ctx context.Context, id string, raw json.RawMessag
 	return b.String(), nil
 }
 
-func (h *Handler) apiGet(w http.ResponseWriter, r *http.Request, _ string) {
-	rv, err := h.review(r.Context(), r.PathValue("id"))
+func (h *Handler) apiGet(w http.ResponseWriter, r *http.Request, who grant) {
+	rv, err := h.review(r.Context(), who, r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, err)
 		return
@@ -165,7 +199,7 @@ func (h *Handler) apiGet(w http.ResponseWriter, r *http.Request, _ string) {
 	h.writeJSON(w, http.StatusOK, rv)
 }
 
-func (h *Handler) apiDecide(w http.ResponseWriter, r *http.Request, reviewer string) {
+func (h *Handler) apiDecide(w http.ResponseWriter, r *http.Request, who grant) {
 	var d hitl.Decision
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
 	if err == nil {
@@ -175,7 +209,7 @@ func (h *Handler) apiDecide(w http.ResponseWriter, r *http.Request, reviewer str
 		h.writeError(w, fmt.Errorf("%w: the body must be a JSON decision of at most %d bytes: %w", errBadRequest, h.opts.MaxBodyBytes, err))
 		return
 	}
-	rc, err := h.decide(r.Context(), r.PathValue("id"), reviewer, d)
+	rc, err := h.decide(r.Context(), who, r.PathValue("id"), d)
 	if err != nil {
 		h.writeError(w, err)
 		return
@@ -183,13 +217,20 @@ func (h *Handler) apiDecide(w http.ResponseWriter, r *http.Request, reviewer str
 	h.writeJSON(w, http.StatusOK, map[string]any{"receipt": rc})
 }
 
-// decide sends d on behalf of the authenticated reviewer: the body's
-// reviewer field never overrides the identity.
-func (h *Handler) decide(ctx context.Context, id, reviewer string, d hitl.Decision) (hitl.Receipt, error) {
-	if d.Reviewer != "" && d.Reviewer != reviewer {
+// decide sends d on behalf of who, to a review who may read: the body's
+// reviewer field never overrides the identity, and a review who cannot
+// see answers 404 before the workflow is asked.
+func (h *Handler) decide(ctx context.Context, who grant, id string, d hitl.Decision) (hitl.Receipt, error) {
+	if d.Reviewer != "" && d.Reviewer != who.Reviewer {
 		return hitl.Receipt{}, &hitl.DecisionError{Type: hitl.ErrTypeUnauthorized,
-			Message: fmt.Sprintf("hitlhttp: signed in as %q, the decision names %q: leave reviewer out of the body", reviewer, d.Reviewer)}
+			Message: fmt.Sprintf("hitlhttp: signed in as %q, the decision names %q: leave reviewer out of the body", who.Reviewer, d.Reviewer)}
 	}
-	d.Reviewer = reviewer
+	if err := checkID(id); err != nil {
+		return hitl.Receipt{}, err
+	}
+	if _, err := h.readable(ctx, who, id); err != nil {
+		return hitl.Receipt{}, err
+	}
+	d.Reviewer = who.Reviewer
 	return hitl.Decide(ctx, h.c, id, d)
 }

@@ -6,6 +6,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"go.temporal.io/sdk/client"
 
@@ -13,8 +14,8 @@ import (
 	"github.com/durable-llm/durable-llm/hitl/hitlhttp"
 )
 
-// Mount the reviewer pages and API under /review. HeaderAuth and the demo
-// login are for demos only.
+// Mount the reviewer pages and API under /review for a demo: HeaderAuth
+// and the demo login let anyone act as any reviewer.
 func ExampleNew() {
 	serve := func(c client.Client) error {
 		h, err := hitlhttp.New(c, hitlhttp.Options{
@@ -31,6 +32,52 @@ func ExampleNew() {
 		return http.ListenAndServe("127.0.0.1:8080", mux)
 	}
 	_ = serve
+}
+
+// In production: sessions and review links signed with a key ring from the
+// environment, and an authenticator that verifies real identities (see
+// package oidcauth for OpenID Connect).
+func ExampleNew_production() {
+	serve := func(c client.Client, auth hitlhttp.Authenticator, signIn hitlhttp.SignIn) error {
+		ring, err := hitlhttp.KeyRingFromEnv() // HITL_SIGNING_KEYS="k2:base64,k1:base64"
+		if err != nil {
+			return err
+		}
+		h, err := hitlhttp.New(c, hitlhttp.Options{Auth: auth, SignIn: signIn, Keys: ring, Prefix: "/review"})
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/review/", h)
+		return http.ListenAndServeTLS(":8443", "cert.pem", "key.pem", mux)
+	}
+	_ = serve
+}
+
+// Mint a review link for a notification: it signs alice in for one
+// review, version 2 only, for the default 72 hours, once.
+func ExampleLinks_URL() {
+	ring, err := hitlhttp.RandomKeyRing("k1") // use KeyRingFromEnv where the handler runs elsewhere
+	if err != nil {
+		log.Fatal(err)
+	}
+	links := hitlhttp.Links{Keys: ring, BaseURL: "https://reviews.example.com/review"}
+	u, err := links.URL(hitlhttp.Link{Reviewer: "alice", Review: "docapproval-launch-memo", Version: 2})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(strings.SplitAfter(u, "token=")[0])
+	// Output: https://reviews.example.com/review/link?token=
+}
+
+// Let auditors read every review, and reviewers the ones they take part in.
+func ExampleAccessFunc() {
+	access := hitlhttp.AccessFunc(func(reviewer string, rv hitlhttp.ReviewInfo) bool {
+		return reviewer == "auditor@example.com" || hitlhttp.Participants.CanRead(reviewer, rv)
+	})
+	rv := hitlhttp.ReviewInfo{WorkflowID: "doc-1", Status: hitl.Status{Participants: []string{"alice"}}}
+	fmt.Println(access.CanRead("auditor@example.com", rv), access.CanRead("alice", rv), access.CanRead("mallory", rv))
+	// Output: true true false
 }
 
 // Use your own identity: here, the user an authenticating proxy verified.

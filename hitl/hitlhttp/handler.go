@@ -13,11 +13,41 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
-// Options configures [New].
+// DefaultSessionTTL is how long a browser session lasts when
+// [Options.SessionTTL] is 0.
+const DefaultSessionTTL = 12 * time.Hour
+
+// Options configures [New]. A production setup names who the reviewers
+// are (Auth for API clients and proxies, SignIn for browsers, Keys for
+// sessions and review links) and leaves DemoLogin off:
+//
+//	hitlhttp.Options{Auth: oidcVerifier, SignIn: oidcLogin, Keys: ring, Prefix: "/review"}
 type Options struct {
-	// Auth identifies the reviewer of each request. Required; see
-	// [HeaderAuth] for demos.
+	// Auth identifies the reviewer of requests that carry no session
+	// cookie: API clients with a bearer token (oidcauth.Verifier), or an
+	// authenticating proxy's verified header. Optional when Keys is set
+	// (browsers then sign in through SignIn or a review link); [HeaderAuth]
+	// is for demos only.
 	Auth Authenticator
+	// Keys signs session cookies and verifies review links ([Links]). Nil
+	// disables both: every request then needs Auth.
+	Keys *KeyRing
+	// SignIn is the browser sign-in (oidcauth.Login). It needs Keys. Nil
+	// means browsers sign in through review links only (or DemoLogin).
+	SignIn SignIn
+	// LinkStore makes each review link open once. Nil means an in-memory
+	// store, which is per process: give replicas a shared one.
+	LinkStore LinkStore
+	// Access decides which reviews a reviewer may read; nil means
+	// [Participants].
+	Access Access
+	// SessionTTL bounds a browser session; 0 means [DefaultSessionTTL].
+	SessionTTL time.Duration
+	// TrustedOrigins lists origins ("https://portal.example.com") whose
+	// cross-origin form posts are accepted. Every other cross-origin
+	// state-changing request is refused with 403 (Sec-Fetch-Site and Origin
+	// checks of [http.CrossOriginProtection]).
+	TrustedOrigins []string
 	// Prefix is the path the handler is mounted under, e.g. "/review"
 	// (mux.Handle("/review/", h)). Empty means the root.
 	Prefix string
@@ -29,10 +59,13 @@ type Options struct {
 	// LoadDraft renders a review's full draft (the raw JSON of the
 	// hitl.QueryDraft query) as text, for drafts passed by reference
 	// (hitl.DraftRef). Nil means: a JSON string is shown as is, a DraftRef
-	// by its head, anything else as indented JSON.
+	// by its head, anything else as indented JSON. The page always shows
+	// the result as text, never as HTML.
 	LoadDraft func(ctx context.Context, workflowID string, draft json.RawMessage) (string, error)
-	// DemoLogin serves /login, a form that sets the [DemoCookie] so a
-	// browser can act as any reviewer with [HeaderAuth]. NOT FOR PRODUCTION.
+	// DemoLogin serves /login, a form where a browser picks any reviewer
+	// name. NOT FOR PRODUCTION: enable it only when asked for (a -demo-login
+	// flag). With Keys it opens a signed session; without, it sets the
+	// [DemoCookie] that [HeaderAuth] reads.
 	DemoLogin bool
 	// MaxBodyBytes bounds a decision's body; 0 means 1 MiB.
 	MaxBodyBytes int64
@@ -49,6 +82,7 @@ type Handler struct {
 	c    client.Client
 	opts Options
 	mux  *http.ServeMux
+	root http.Handler
 }
 
 // New returns the reviewer handler for the reviews reachable through c.
@@ -60,13 +94,18 @@ type Handler struct {
 //	POST {prefix}/api/reviews/{id}/decisions   body hitl.Decision, answers {"receipt": hitl.Receipt}
 //
 // HTML pages: {prefix}/ lists open reviews, {prefix}/reviews/{id} shows one
-// with its draft, audit trail and decision forms.
+// with its draft, audit trail and decision forms; {prefix}/link opens a
+// review link, {prefix}/signin starts the SignIn flow, {prefix}/signout
+// ends the session, {prefix}/login is the demo login.
 func New(c client.Client, opts Options) (*Handler, error) {
 	if c == nil {
 		return nil, errors.New("hitlhttp: New needs a Temporal client")
 	}
-	if opts.Auth == nil {
-		return nil, errors.New("hitlhttp: Options.Auth is required (HeaderAuth for demos, your own Authenticator in production)")
+	switch {
+	case opts.Auth == nil && opts.Keys == nil:
+		return nil, errors.New("hitlhttp: set Options.Auth (API clients, proxies), Options.Keys (sessions and review links) or both; HeaderAuth is for demos only")
+	case opts.SignIn != nil && opts.Keys == nil:
+		return nil, errors.New("hitlhttp: Options.SignIn needs Options.Keys to sign the session cookie")
 	}
 	opts.Prefix = strings.TrimRight(opts.Prefix, "/")
 	if opts.Prefix != "" && !strings.HasPrefix(opts.Prefix, "/") {
@@ -81,6 +120,15 @@ func New(c client.Client, opts Options) (*Handler, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Minute
 	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = DefaultSessionTTL
+	}
+	if opts.Access == nil {
+		opts.Access = Participants
+	}
+	if opts.LinkStore == nil {
+		opts.LinkStore = &MemoryLinkStore{}
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -92,27 +140,44 @@ func New(c client.Client, opts Options) (*Handler, error) {
 	h.mux.HandleFunc("GET "+p+"/{$}", h.page(h.listPage))
 	h.mux.HandleFunc("GET "+p+"/reviews/{id}", h.page(h.reviewPage))
 	h.mux.HandleFunc("POST "+p+"/reviews/{id}", h.page(h.reviewPost))
+	h.mux.HandleFunc("GET "+p+"/static/hitl.css", serveCSS)
+	h.mux.HandleFunc("POST "+p+"/signout", h.signOut)
+	h.mux.HandleFunc("GET "+p+"/signin", h.signIn)
+	if opts.SignIn != nil {
+		h.mux.HandleFunc("GET "+p+"/signin/callback", h.signInCallback)
+	}
+	if opts.Keys != nil {
+		h.mux.HandleFunc("GET "+p+"/link", h.linkPage)
+		h.mux.HandleFunc("POST "+p+"/link", h.linkPost)
+	}
 	if opts.DemoLogin {
 		h.mux.HandleFunc("GET "+p+"/login", h.loginPage)
 		h.mux.HandleFunc("POST "+p+"/login", h.loginPost)
 	}
+	root, err := h.protect(h.mux)
+	if err != nil {
+		return nil, err
+	}
+	h.root = root
 	return h, nil
 }
 
-// ServeHTTP implements [http.Handler].
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// ServeHTTP implements [http.Handler]. Every answer carries the security
+// headers; cross-origin state-changing requests are refused with 403.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.ServeHTTP(w, r) }
 
 // authed wraps a JSON handler: it authenticates and bounds the request.
-func (h *Handler) authed(next func(w http.ResponseWriter, r *http.Request, reviewer string)) http.HandlerFunc {
+func (h *Handler) authed(next func(w http.ResponseWriter, r *http.Request, who grant)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		reviewer, err := h.opts.Auth.Reviewer(r)
+		who, err := h.identify(r)
 		if err != nil {
-			h.writeError(w, unauthenticated(err))
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hitl"`)
+			h.writeError(w, err)
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
 		defer cancel()
-		next(w, r.WithContext(ctx), reviewer)
+		next(w, r.WithContext(ctx), who)
 	}
 }
 

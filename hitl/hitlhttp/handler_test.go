@@ -31,8 +31,3 @@ func TestHeaderAuth(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "bob", who)
 }
-
-func TestNewValidates(t *testing.T) {
-	_, err := hitlhttp.New(nil, hitlhttp.Options{Auth: hitlhttp.HeaderAuth{}})
-	require.Error(t, err)
-}

@@ -122,7 +122,9 @@ func TestIntegrationJSONAPI(t *testing.T) {
 	}{
 		{"stale", "alice", hitl.Decision{Action: hitl.ActionApprove, Version: 7}, http.StatusConflict, hitl.ErrTypeStaleVersion},
 		{"unauthorized", "bob", hitl.Decision{Action: hitl.ActionApprove, Version: 1}, http.StatusForbidden, hitl.ErrTypeUnauthorized},
-		{"unknown", "mallory", hitl.Decision{Action: hitl.ActionApprove, Version: 1}, http.StatusForbidden, hitl.ErrTypeUnknownReviewer},
+		// mallory takes no part in the review: she cannot see it, so it
+		// answers as if it did not exist.
+		{"outsider", "mallory", hitl.Decision{Action: hitl.ActionApprove, Version: 1}, http.StatusNotFound, "NotFound"},
 		{"impersonation", "mallory", hitl.Decision{Reviewer: "alice", Action: hitl.ActionApprove, Version: 1}, http.StatusForbidden, hitl.ErrTypeUnauthorized},
 		{"empty edit", "alice", hitl.Decision{Action: hitl.ActionEdit, Version: 1}, http.StatusUnprocessableEntity, hitl.ErrTypeEmptyEdit},
 		{"no reason", "alice", hitl.Decision{Action: hitl.ActionReject, Version: 1}, http.StatusUnprocessableEntity, hitl.ErrTypeInvalidDecision},
@@ -212,8 +214,12 @@ func TestIntegrationHTMLPages(t *testing.T) {
 		assert.Contains(t, body, want)
 	}
 
+	assert.Contains(t, body, `name="stage" value="editor"`, "each form names the stage the reviewer saw")
 	code, body = post(page, url.Values{"action": {"approve"}, "version": {"9"}})
 	assert.Equal(t, http.StatusConflict, code)
+	assert.Contains(t, body, `data-type="HITLStaleVersion"`)
+	code, body = post(page, url.Values{"action": {"approve"}, "version": {"1"}, "stage": {"legal"}})
+	assert.Equal(t, http.StatusConflict, code, "a form from another stage is refused")
 	assert.Contains(t, body, `data-type="HITLStaleVersion"`)
 	code, body = post(page, url.Values{"action": {"edit"}, "version": {"1"}, "instructions": {"warmer tone"}})
 	require.Equal(t, http.StatusOK, code, "post/redirect/get")

@@ -16,9 +16,13 @@ import (
 	"github.com/durable-llm/durable-llm/hitl"
 )
 
-//go:embed templates/pages.html
+//go:embed templates/*.html
 var templateFS embed.FS
 
+// pages holds one template per page ("list", "review", "link", "login",
+// "error") and the blocks they share ("head", "foot", "status", "draft",
+// "decide", "audit"), one file each under templates/. A richer draft view
+// replaces the "draft" block; html/template escapes everything it prints.
 var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	"join": func(s []string) string {
 		if len(s) == 0 {
@@ -28,49 +32,79 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	},
 	"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"inc":  func(i int) int { return i + 1 },
-}).ParseFS(templateFS, "templates/pages.html"))
+	"path": url.PathEscape,
+}).ParseFS(templateFS, "templates/*.html"))
 
 // pageData is what every page template gets.
 type pageData struct {
 	Title     string
 	Prefix    string
 	Reviewer  string
+	Scope     []string // the reviews a link session is limited to
 	DemoLogin bool
+	SignIn    bool
 	Error     string
 	ErrorType string
 	Notice    string
 
-	Reviews []Summary
+	Reviews   []Summary
+	Unchecked int
 
 	Review *Review
 	Action string // the review page's form action
 	Token  string // per-render decision ID prefix: a double submit applies once
+
+	Link *linkData
 }
 
 func (h *Handler) reviewURL(id string) string {
 	return h.opts.Prefix + "/reviews/" + url.PathEscape(id)
 }
 
-// page wraps an HTML handler: it authenticates and renders failures as pages.
-func (h *Handler) page(next func(w http.ResponseWriter, r *http.Request, d *pageData) (string, int)) http.HandlerFunc {
+func (h *Handler) newPage(_ *http.Request, title string) *pageData {
+	return &pageData{Title: title, Prefix: h.opts.Prefix, DemoLogin: h.opts.DemoLogin, SignIn: h.opts.SignIn != nil}
+}
+
+func (d *pageData) signedIn(who grant) {
+	d.Reviewer, d.Scope = who.Reviewer, who.Reviews
+}
+
+// page wraps an HTML handler: it authenticates, sends a browser without an
+// identity to sign in, and renders failures as pages.
+func (h *Handler) page(next func(w http.ResponseWriter, r *http.Request, who grant, d *pageData) (string, int)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		d := &pageData{Title: "Reviews", Prefix: h.opts.Prefix, DemoLogin: h.opts.DemoLogin}
-		reviewer, err := h.opts.Auth.Reviewer(r)
+		d := h.newPage(r, "Reviews")
+		who, err := h.identify(r)
 		if err != nil {
-			if h.opts.DemoLogin {
-				http.Redirect(w, r, h.opts.Prefix+"/login", http.StatusSeeOther)
+			if to := h.signInURL(r.URL.RequestURI()); to != "" && r.Method == http.MethodGet && errors.Is(err, ErrUnauthenticated) && !hasCredentials(r) {
+				http.Redirect(w, r, to, http.StatusSeeOther)
 				return
 			}
 			h.render(w, "error", http.StatusUnauthorized, d.withError(unauthenticated(err)))
 			return
 		}
-		d.Reviewer = reviewer
+		d.signedIn(who)
 		ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
 		defer cancel()
-		if name, code := next(w, r.WithContext(ctx), d); name != "" {
+		if name, code := next(w, r.WithContext(ctx), who, d); name != "" {
 			h.render(w, name, code, d)
 		}
 	}
+}
+
+// hasCredentials reports whether r presented credentials that failed (a
+// bad bearer token): those get the error, not a sign-in redirect.
+func hasCredentials(r *http.Request) bool { return r.Header.Get("Authorization") != "" }
+
+// signInURL is where an anonymous browser goes, or "" when nowhere.
+func (h *Handler) signInURL(next string) string {
+	switch {
+	case h.opts.SignIn != nil:
+		return h.opts.Prefix + "/signin?next=" + url.QueryEscape(next)
+	case h.opts.DemoLogin:
+		return h.opts.Prefix + "/login"
+	}
+	return ""
 }
 
 func (d *pageData) withError(err error) *pageData {
@@ -87,19 +121,15 @@ func (h *Handler) render(w http.ResponseWriter, name string, code int, d *pageDa
 	}
 }
 
-func (h *Handler) listPage(_ http.ResponseWriter, r *http.Request, d *pageData) (string, int) {
-	who := r.URL.Query().Get("reviewer")
-	if who == "me" {
-		who = d.Reviewer
-	}
-	list, err := h.list(r.Context(), r.URL.Query().Get("status"), who)
+func (h *Handler) listPage(_ http.ResponseWriter, r *http.Request, who grant, d *pageData) (string, int) {
+	list, unchecked, err := h.readableList(r, who)
 	if err != nil {
 		code, _ := Status(err)
 		h.logIfInternal(code, err)
 		d.withError(err)
 		return "list", code
 	}
-	d.Reviews = list
+	d.Reviews, d.Unchecked = list, unchecked
 	return "list", http.StatusOK
 }
 
@@ -109,17 +139,16 @@ func (h *Handler) logIfInternal(code int, err error) {
 	}
 }
 
-func (h *Handler) reviewPage(_ http.ResponseWriter, r *http.Request, d *pageData) (string, int) {
-	id := r.PathValue("id")
+func (h *Handler) reviewPage(_ http.ResponseWriter, r *http.Request, who grant, d *pageData) (string, int) {
 	if done := r.URL.Query().Get("done"); done != "" {
 		d.Notice = "Recorded: " + done + "."
 	}
-	return h.showReview(r.Context(), id, d, http.StatusOK)
+	return h.showReview(r.Context(), who, r.PathValue("id"), d, http.StatusOK)
 }
 
-func (h *Handler) showReview(ctx context.Context, id string, d *pageData, code int) (string, int) {
+func (h *Handler) showReview(ctx context.Context, who grant, id string, d *pageData, code int) (string, int) {
 	d.Title = "Review " + id
-	rv, err := h.review(ctx, id)
+	rv, err := h.review(ctx, who, id)
 	if err != nil {
 		d.withError(err)
 		c, _ := Status(err)
@@ -133,51 +162,29 @@ func (h *Handler) showReview(ctx context.Context, id string, d *pageData, code i
 // reviewPost takes a decision form; success redirects to the review page
 // (post/redirect/get), a refusal shows the page with the error and the
 // refusal's status code.
-func (h *Handler) reviewPost(w http.ResponseWriter, r *http.Request, d *pageData) (string, int) {
+func (h *Handler) reviewPost(w http.ResponseWriter, r *http.Request, who grant, d *pageData) (string, int) {
 	id := r.PathValue("id")
 	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
 		d.withError(errors.Join(errBadRequest, err))
-		return h.showReview(r.Context(), id, d, http.StatusBadRequest)
+		return h.showReview(r.Context(), who, id, d, http.StatusBadRequest)
 	}
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
 	dec := hitl.Decision{
 		ID:           r.PostFormValue("id"),
 		Action:       hitl.Action(r.PostFormValue("action")),
 		Version:      version,
+		Stage:        r.PostFormValue("stage"),
 		Comment:      r.PostFormValue("comment"),
 		Instructions: r.PostFormValue("instructions"),
 		Text:         r.PostFormValue("text"),
 	}
-	if _, err := h.decide(r.Context(), id, d.Reviewer, dec); err != nil {
+	if _, err := h.decide(r.Context(), who, id, dec); err != nil {
 		code, _ := Status(err)
 		h.logIfInternal(code, err)
 		d.withError(err)
-		return h.showReview(r.Context(), id, d, code)
+		return h.showReview(r.Context(), who, id, d, code)
 	}
 	http.Redirect(w, r, h.reviewURL(id)+"?done="+url.QueryEscape(string(dec.Action)), http.StatusSeeOther)
 	return "", 0
-}
-
-func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
-	d := &pageData{Title: "Sign in", Prefix: h.opts.Prefix, DemoLogin: true}
-	if who, err := h.opts.Auth.Reviewer(r); err == nil {
-		d.Reviewer = who
-	}
-	h.render(w, "login", http.StatusOK, d)
-}
-
-func (h *Handler) loginPost(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	who := strings.TrimSpace(r.PostFormValue("reviewer"))
-	if who == "" {
-		d := &pageData{Title: "Sign in", Prefix: h.opts.Prefix, DemoLogin: true}
-		h.render(w, "login", http.StatusUnprocessableEntity, d.withError(errors.Join(errBadRequest, errors.New("hitlhttp: enter a reviewer name"))))
-		return
-	}
-	http.SetCookie(w, &http.Cookie{
-		Name: DemoCookie, Value: who, Path: h.opts.Prefix + "/",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode,
-	})
-	http.Redirect(w, r, h.opts.Prefix+"/", http.StatusSeeOther)
 }

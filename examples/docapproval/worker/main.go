@@ -7,6 +7,14 @@
 // choose the server (a local `temporal server start-dev` by default);
 // OPENAI_API_KEY / OPENAI_BASE_URL / OPENAI_MODEL choose the model (the
 // offline model when neither is set).
+//
+// Reviewers sign in to the pages with your OpenID Connect provider
+// (-oidc-issuer, -oidc-client-id, OIDC_CLIENT_SECRET; register
+// {-public-url}/signin/callback as its redirect URL) or through signed
+// review links (-link reviewer:workflow-id prints one). Sessions and links
+// are signed with $HITL_SIGNING_KEYS ("id:base64key,..."; a random key
+// when unset). -demo-login instead lets anyone act as any reviewer: for
+// demos only.
 package main
 
 import (
@@ -34,14 +42,16 @@ func main() {
 	addr := flag.String("http", ":8090", "address of the reviewer pages (empty: none)")
 	queue := flag.String("task-queue", docapproval.TaskQueue, "task queue to poll")
 	register := flag.Bool("register-search-attributes", true, "register the HITL* search attributes on the namespace at start")
+	var sf signInFlags
+	sf.register(flag.CommandLine)
 	flag.Parse()
-	if err := run(*data, *addr, *queue, *register); err != nil {
+	if err := run(*data, *addr, *queue, *register, sf); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
 	}
 }
 
-func run(data, addr, queue string, register bool) error {
+func run(data, addr, queue string, register bool, sf signInFlags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -76,14 +86,21 @@ func run(data, addr, queue string, register bool) error {
 	fmt.Println("worker polling task queue", queue)
 
 	if addr != "" {
-		h, err := docapproval.ReviewHandler(c)
+		auth, err := sf.auth(addr)
 		if err != nil {
+			return err
+		}
+		h, err := docapproval.ReviewHandler(ctx, c, auth)
+		if err != nil {
+			return err
+		}
+		if err := sf.printLinks(os.Stdout, auth, addr); err != nil {
 			return err
 		}
 		srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		errc := make(chan error, 1)
 		go func() { errc <- srv.ListenAndServe() }()
-		fmt.Printf("review pages on %s (demo sign-in: pick any reviewer name)\n", pageURL(addr))
+		fmt.Printf("review pages on %s (%s)\n", sf.publicURL(addr), sf.describe())
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
