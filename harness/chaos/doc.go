@@ -6,11 +6,16 @@
 //
 // # Overview
 //
-// [New] starts a fake OpenAI server (llm/llmtest, answering after
-// [LLMDelay] so that kills land during calls) and a dev server whose state
-// is in a SQLite file. [BuildWorker] compiles the worker binary; every
+// [New] starts a fake OpenAI server (llm/llmtest) and a dev server whose
+// state is in a SQLite file. The fake provider keeps each request
+// [LLMQueueDelay] before generating, then generates for [LLMGenerationTime],
+// so kills land before, during and between generations; like a real
+// provider it finishes and bills a generation even when the worker that
+// asked for it died. [BuildWorker] compiles the worker binary; every
 // [Worker] process it runs shares one data directory: the idempotency
 // records, the approved documents, the PDF reports and the order store.
+// Workers call the LLM with [DefaultAPI] (background Responses: a retry
+// resumes the generation by id) unless [Harness.SetAPI] says otherwise.
 //
 // [Harness.Run] runs N runs of each flow in batches. Each batch's worker is
 // killed [Config.KillsPerBatch] times, each time after a seeded LLM request
@@ -21,18 +26,25 @@
 //   - every workflow completed with the right result (review approved at
 //     the right version, report PDF on disk and notified, order completed
 //     or compensated as scripted);
-//   - the LLM server billed at least the minimum (one draft and one
-//     revision per review, one answer per report) and at most one more
-//     per call in flight at a kill (see below); the count is reported;
+//   - every workflow was billed exactly the LLM answers it needs (one
+//     draft and one revision per review, one answer per report), counted
+//     per workflow from the fake provider's calls (each prompt carries a
+//     chaos-run tag), with no tolerance for kills: an answer bought twice
+//     is a violation;
 //   - the order store holds exactly one charge per order and one refund
 //     per compensated order;
 //   - the document store holds exactly one approved record per document.
 //
+// It also reports the LLM calls abandoned by kills and the longest stall
+// after a kill: from the kill to the next request of an LLM call it
+// interrupted (its retry, or the resumption of its generation).
+//
 // [Harness.ServerRestart] stops and restarts the dev server (same port,
 // same database file) while a review waits for its reviewer, then approves
 // it. [Harness.TwoWorkers] runs a second worker process on the same task
-// queues, kills the first one for good and checks the second finishes
-// everything. [Markdown] writes the report of docs/CHAOS.md.
+// queues, kills the first one for good while an LLM call is queued or
+// generating, and checks the second finishes everything, billed exactly
+// once. [Markdown] writes the report of docs/CHAOS.md.
 //
 // # Determinism
 //
@@ -46,18 +58,20 @@
 //
 // A killed worker's work is recovered by Temporal's timeouts: its
 // workflow tasks after the sticky schedule-to-start timeout (5 s), an LLM
-// call after the llm preset's 30 s heartbeat timeout, an order step after
+// call after the llm preset's heartbeat timeout (llm.DefaultHeartbeatTimeout,
+// which drives the longest stall after a kill), an order step after
 // [OrderAttemptTimeout], a document persist after its 30 s start-to-close
 // timeout. The examples claim an idempotency key for an LLM call's whole
 // start-to-close timeout (5 min); the harness worker caps these leases (its
 // -lease flag, 10 s) so a call cut by a kill is retried within a minute. Do
 // not cap leases with a real provider, whose calls can be slow.
 //
-// One window cannot be closed by the worker: a kill after the provider
-// has billed an answer and before the answer is recorded (a few
-// milliseconds) makes the retry buy it again. The harness counts these
-// repurchases in its log and report (billed minus minimum) and fails only
-// when there are more than the calls a kill could have caught in flight.
+// A kill during a generation does not stop it: the provider finishes and
+// bills it. On background Responses the activity records the response id
+// (in its idem store and heartbeat) as soon as the create call returns, and
+// the retry resumes that generation instead of buying it again; on chat
+// completions or foreground Responses the retry buys it again, which the
+// harness reports as a violation (CHAOS_API=chat shows it).
 //
 // # Testing
 //

@@ -1,6 +1,7 @@
 package llmtest
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,10 +10,20 @@ import (
 	"time"
 )
 
-// Handler is an OpenAI-compatible chat-completions endpoint that answers from
-// a script of [Reply] values and records every request. It serves
-// POST .../chat/completions (any prefix, so a base URL ending in "/v1/"
-// works) and answers 404 or 405 with an OpenAI error for anything else.
+// Handler is an OpenAI-compatible endpoint for chat completions and the
+// Responses API that answers from a script of [Reply] values, generates
+// answers on the server like a provider (billed even when the client goes
+// away) and records every request and every generation. It serves, under
+// any path prefix (so a base URL ending in "/v1/" works):
+//
+//   - POST .../chat/completions ([EndpointChat]);
+//   - POST .../responses ([EndpointResponses]), with or without
+//     "background": true and "stream": true;
+//   - GET .../responses/{id} ([EndpointRetrieve]), streamed with
+//     ?stream=true&starting_after=N or a JSON body {"stream": true};
+//   - POST .../responses/{id}/cancel ([EndpointCancel]);
+//
+// and answers 404 or 405 with an OpenAI error for anything else.
 //
 // Use it directly on a real listener (see [Listen]) or through [Server] in
 // tests. The zero Handler is ready to use and a Handler is safe for
@@ -20,8 +31,11 @@ import (
 type Handler struct {
 	mu       sync.Mutex
 	script   []Reply
+	scripts  map[Endpoint][]Reply
 	fallback func(Request) Reply
 	requests []Request
+	calls    []*callRecord
+	byID     map[string]*callRecord
 	handled  int
 	billed   int
 	changed  chan struct{} // closed and replaced on every state change
@@ -30,7 +44,7 @@ type Handler struct {
 }
 
 // NewHandler returns an empty Handler: with no script it answers every
-// request with the default echo reply.
+// generation request with the default echo reply.
 func NewHandler() *Handler {
 	h := &Handler{}
 	h.mu.Lock()
@@ -46,6 +60,12 @@ func (h *Handler) initLocked() {
 	if h.done == nil {
 		h.done = make(chan struct{})
 	}
+	if h.byID == nil {
+		h.byID = map[string]*callRecord{}
+	}
+	if h.scripts == nil {
+		h.scripts = map[Endpoint][]Reply{}
+	}
 }
 
 // notifyLocked wakes every waiter; h.mu must be held.
@@ -55,8 +75,18 @@ func (h *Handler) notifyLocked() {
 	h.changed = make(chan struct{})
 }
 
-// Enqueue appends replies to the script. Requests take replies in FIFO
-// order; once the script is empty, the default applies (see
+// closing returns the channel Close closes.
+func (h *Handler) closing() <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.initLocked()
+	return h.done
+}
+
+// Enqueue appends replies to the shared script of generation requests
+// (chat completions and Responses creates alike). Requests take replies in
+// FIFO order, after any reply queued for their endpoint with
+// [Handler.EnqueueOn]; once both are empty, the default applies (see
 // [Handler.SetDefault]).
 func (h *Handler) Enqueue(replies ...Reply) {
 	h.mu.Lock()
@@ -64,9 +94,24 @@ func (h *Handler) Enqueue(replies ...Reply) {
 	h.script = append(h.script, replies...)
 }
 
-// SetDefault sets the function that chooses the reply when the script is
-// empty; it sees the parsed request (Status not yet set). It must be safe
-// for concurrent use. Nil restores the built-in default: the echo reply,
+// EnqueueOn appends replies to the script of one endpoint; requests to ep
+// take them before the shared script. It is the only way to script
+// [EndpointRetrieve] and [EndpointCancel], whose requests otherwise get
+// their normal answer: for example
+// EnqueueOn(EndpointRetrieve, ServerError(503)) fails the next retrieve,
+// and EnqueueOn(EndpointRetrieve, Reply{CutAfter: 3}) cuts the next resumed
+// stream after 3 events.
+func (h *Handler) EnqueueOn(ep Endpoint, replies ...Reply) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.initLocked()
+	h.scripts[ep] = append(h.scripts[ep], replies...)
+}
+
+// SetDefault sets the function that chooses the reply of a generation
+// request when the scripts are empty; it sees the parsed request (Status
+// not yet set; Endpoint tells chat from Responses). It must be safe for
+// concurrent use. Nil restores the built-in default: the echo reply,
 // content "echo: <last user message>", tokens counted as words.
 func (h *Handler) SetDefault(f func(Request) Reply) {
 	h.mu.Lock()
@@ -74,70 +119,24 @@ func (h *Handler) SetDefault(f func(Request) Reply) {
 	h.fallback = f
 }
 
-// Pending returns how many scripted replies have not been used yet.
+// Pending returns how many scripted replies have not been used yet, over
+// all scripts.
 func (h *Handler) Pending() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.script)
-}
-
-// Requests returns every request received so far, in arrival order,
-// including pending ones and ones answered with an error.
-func (h *Handler) Requests() []Request {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]Request, len(h.requests))
-	copy(out, h.requests)
-	return out
-}
-
-// Billed returns how many requests produced a paid completion: answers
-// with a 2xx status that were started, truncated, stalled and dropped
-// streams included. Errors, and requests whose client left during Delay or
-// Hang, are not billed. The count is updated before the first byte of the
-// answer is written, so it is exact as soon as the client has an answer.
-func (h *Handler) Billed() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.billed
-}
-
-// WaitRequests waits until at least n requests have arrived, or timeout
-// passes. It reports whether n requests arrived.
-func (h *Handler) WaitRequests(n int, timeout time.Duration) bool {
-	return h.wait(func() bool { return len(h.requests) >= n }, timeout)
-}
-
-// WaitHandled waits until at least n requests have been fully handled (the
-// handler returned, their Status is final), or timeout passes. Use it after
-// a client gave up, to observe [StatusClientClosedRequest].
-func (h *Handler) WaitHandled(n int, timeout time.Duration) bool {
-	return h.wait(func() bool { return h.handled >= n }, timeout)
-}
-
-func (h *Handler) wait(cond func() bool, timeout time.Duration) bool {
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		h.mu.Lock()
-		h.initLocked()
-		ok, ch := cond(), h.changed
-		h.mu.Unlock()
-		if ok {
-			return true
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			return false
-		}
+	n := len(h.script)
+	for _, s := range h.scripts {
+		n += len(s)
 	}
+	return n
 }
 
-// Close releases requests that are hanging, delayed or stalled: their
-// connections are cut without an answer and their Status stays 0. After
-// Close, replies that wait (Hang, Delay, Stall, ChunkDelay) cut their
-// connection at once; other replies are still served. Close is idempotent.
+// Close stops the server's work: requests that are hanging, delayed or
+// stalled, and streams waiting for events, have their connections cut
+// without an answer (their Status stays 0); generations still running stop
+// and are not billed; background responses held queued stop too. After
+// Close, replies and generations that wait cut their connection at once;
+// ones that need no time are still served. Close is idempotent.
 func (h *Handler) Close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -151,28 +150,11 @@ func (h *Handler) Close() {
 // ServeHTTP implements [http.Handler].
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	req := Request{Header: r.Header.Clone(), Body: body, Time: time.Now()}
-
-	var early *Reply
-	switch {
-	case !strings.HasSuffix(r.URL.Path, "/chat/completions"):
-		early = &Reply{Status: http.StatusNotFound, Error: &APIError{
-			Message: fmt.Sprintf("Invalid URL (%s %s): llmtest serves only POST .../chat/completions.", r.Method, r.URL.Path),
-			Type:    "invalid_request_error",
-		}}
-	case r.Method != http.MethodPost:
-		early = &Reply{Status: http.StatusMethodNotAllowed, Error: &APIError{
-			Message: fmt.Sprintf("Method %s not allowed: use POST.", r.Method),
-			Type:    "invalid_request_error",
-		}}
-	default:
-		if err := parseRequest(&req); err != nil {
-			early = &Reply{Status: http.StatusBadRequest, Error: &APIError{
-				Message: "We could not parse the JSON body of your request: " + err.Error(),
-				Type:    "invalid_request_error",
-			}}
-		}
+	req := Request{
+		Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, Time: time.Now(),
+		IdempotencyKey: r.Header.Get("Idempotency-Key"),
 	}
+	early := route(r, &req)
 
 	h.mu.Lock()
 	h.initLocked()
@@ -182,6 +164,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case early != nil:
 		reply = *early
+	case len(h.scripts[req.Endpoint]) > 0:
+		reply = h.scripts[req.Endpoint][0]
+		h.scripts[req.Endpoint] = h.scripts[req.Endpoint][1:]
+	case !req.Endpoint.generates():
 	case len(h.script) > 0:
 		reply = h.script[0]
 		h.script = h.script[1:]
@@ -202,21 +188,63 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.mu.Unlock()
 	}()
 
-	a := &answer{h: h, w: w, r: r, req: req, idx: idx, reply: reply, done: done}
-	a.serve()
+	c := &conn{h: h, w: w, r: r, req: req, idx: idx, reply: reply, done: done}
+	switch {
+	case early != nil:
+		c.prelude(false)
+	case req.Endpoint == EndpointChat:
+		c.serveChat()
+	case req.Endpoint == EndpointResponses:
+		c.serveCreate()
+	case req.Endpoint == EndpointRetrieve:
+		c.serveRetrieve()
+	case req.Endpoint == EndpointCancel:
+		c.serveCancel()
+	}
 }
 
-// record sets the final status of request idx and, for a 2xx status,
-// counts it as billed with its token counts.
-func (h *Handler) record(idx, status, prompt, completion int) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	rq := &h.requests[idx]
-	rq.Status = status
-	if status >= 200 && status < 300 {
-		rq.Billed = true
-		rq.PromptTokens, rq.CompletionTokens = prompt, completion
-		h.billed++
+// route sets the endpoint and body-derived fields of req from r. It
+// returns the error reply for a request the server refuses, nil otherwise.
+func route(r *http.Request, req *Request) *Reply {
+	path := r.URL.Path
+	method, parse := http.MethodPost, func() error { return nil }
+	switch {
+	case strings.HasSuffix(path, "/chat/completions"):
+		req.Endpoint, parse = EndpointChat, func() error { return parseRequest(req) }
+	case strings.Contains(path, "/responses"):
+		rest := strings.Trim(path[strings.LastIndex(path, "/responses")+len("/responses"):], "/")
+		parts := strings.Split(rest, "/")
+		switch {
+		case rest == "":
+			req.Endpoint, parse = EndpointResponses, func() error { return parseResponsesRequest(req) }
+		case len(parts) == 1:
+			req.Endpoint, req.ResponseID, method = EndpointRetrieve, parts[0], http.MethodGet
+			parse = func() error { return parseRetrieve(req, r.URL.Query()) }
+		case len(parts) == 2 && parts[1] == "cancel":
+			req.Endpoint, req.ResponseID = EndpointCancel, parts[0]
+		}
 	}
-	h.notifyLocked()
+	switch {
+	case req.Endpoint == "":
+		return &Reply{Status: http.StatusNotFound, Error: &APIError{
+			Message: fmt.Sprintf("Invalid URL (%s %s): llmtest serves POST .../chat/completions, POST .../responses, GET .../responses/{id} and POST .../responses/{id}/cancel.", r.Method, path),
+			Type:    "invalid_request_error",
+		}}
+	case r.Method != method:
+		return &Reply{Status: http.StatusMethodNotAllowed, Error: &APIError{
+			Message: fmt.Sprintf("Method %s not allowed: use %s.", r.Method, method),
+			Type:    "invalid_request_error",
+		}}
+	}
+	if err := parse(); err != nil {
+		var bad errBadRequest
+		if errors.As(err, &bad) {
+			return &Reply{Status: http.StatusBadRequest, Error: &APIError{Message: bad.msg, Type: "invalid_request_error", Param: bad.param, Code: bad.code}}
+		}
+		return &Reply{Status: http.StatusBadRequest, Error: &APIError{
+			Message: "We could not parse the JSON body of your request: " + err.Error(),
+			Type:    "invalid_request_error",
+		}}
+	}
+	return nil
 }

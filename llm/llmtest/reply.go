@@ -5,13 +5,26 @@ import (
 	"time"
 )
 
-// Reply scripts how the server answers one chat-completion request. Queue it
-// with [Handler.Enqueue]. The zero Reply answers 200 with the default echo
-// content ("echo: <last user message>").
+// Reply scripts how the server answers one request. Queue it with
+// [Handler.Enqueue] (any generation request: chat completions or
+// Responses) or [Handler.EnqueueOn] (one endpoint). The zero Reply answers
+// 200 with the default echo content ("echo: <last user message>").
 //
 // Fields are applied in this order: Hang, then Delay, then Body (raw bytes
-// win over everything else), then an error reply when Status >= 400, then a
-// completion (streamed when the request asked for a stream).
+// win over everything else), then an error reply when Status >= 400, then
+// a generation: the answer is produced piece by piece on the server (see
+// GenerationTime and ChunkDelay), independently of the connection, and is
+// delivered whole or streamed as the request asked. Delivery faults
+// (Truncate, Drop, Stall, CutAfter) affect only the connection that
+// delivers the answer, never the generation or its billing.
+//
+// On [EndpointRetrieve] and [EndpointCancel] only the fields that do not
+// shape a generation apply: Status, Headers, Body, Error, Delay, Hang,
+// Truncate and Drop, and on a streamed retrieve Stall and CutAfter.
+//
+// Truncate or Drop on a non-streamed background create cut the create's
+// answer: the client never learns the response id while the generation
+// runs and is billed. That is the one window background mode leaves open.
 type Reply struct {
 	// Status is the HTTP status. 0 means 200. A status >= 400 answers with
 	// the OpenAI error object built from Error.
@@ -30,56 +43,107 @@ type Reply struct {
 	Error *APIError
 
 	// Content is the assistant message. Empty means the default echo
-	// content unless NoContent is set.
+	// content unless NoContent is set or ToolCalls are scripted.
 	Content string
 	// NoContent sends an empty assistant message instead of the echo.
 	NoContent bool
-	// FinishReason is the finish_reason of the choice. Empty means "stop".
-	// Use "length" or "content_filter" to script those endings.
+	// ToolCalls are the function calls the model makes, in order. Chat
+	// completions: message.tool_calls (content null unless Content is
+	// set), finish_reason "tool_calls" unless FinishReason is set, and
+	// streamed tool-call deltas. Responses: one output item of type
+	// "function_call" each (after the message item, which is left out when
+	// Content is empty), streamed as response.function_call_arguments.delta
+	// and .done events. Empty IDs become "call_llmtest_<n>_<i>" (n: the
+	// request's arrival number, i: the call's index from 1).
+	ToolCalls []ToolCall
+	// FinishReason is the chat finish_reason. Empty means "stop", or
+	// "tool_calls" when ToolCalls are scripted. "length" and
+	// "content_filter" script those endings; on the Responses API they end
+	// the response "incomplete" with incomplete_details.reason
+	// "max_output_tokens" or "content_filter".
 	FinishReason string
 	// Model is the model named in the answer. Empty means the requested
 	// model.
 	Model string
 	// PromptTokens is the reported prompt token count. 0 means the number
-	// of whitespace-separated words in all request messages.
+	// of whitespace-separated words in the instructions and all request
+	// messages.
 	PromptTokens int
 	// CompletionTokens is the reported completion token count. 0 means the
-	// number of words in the content.
+	// number of words in the content and tool-call arguments.
 	CompletionTokens int
 
-	// Delay waits before answering. A client that goes away during the
-	// wait gets nothing, the request is not billed and its status is
-	// recorded as [StatusClientClosedRequest].
+	// Delay waits before the generation starts. On a chat request or a
+	// foreground Responses request the connection waits: a client that
+	// goes away during the wait gets nothing, nothing is generated or
+	// billed and the request's status is [StatusClientClosedRequest]. A
+	// background response waits in status "queued" instead.
 	Delay time.Duration
-	// Hang never answers: the handler waits until the client disconnects
-	// (or the server closes). The request is not billed.
+	// Hang never starts the generation: a foreground request waits until
+	// the client disconnects (or the server closes) and is not billed; a
+	// background response stays "queued" until it is cancelled.
 	Hang bool
 
-	// Chunks splits the content into this many stream chunks. 0 means one
-	// chunk per word (each word with its trailing space).
+	// Chunks splits the content (and each tool call's arguments) into this
+	// many pieces. 0 means one piece per word (each word with its trailing
+	// space). Streams send one chunk or delta event per piece.
 	Chunks int
-	// ChunkDelay waits between stream chunks (a slow generation). A client
-	// that goes away during the wait ends the stream.
+	// GenerationTime is how long the generation takes: its pieces are
+	// produced evenly over it, the last one at GenerationTime. The
+	// generation runs on the server whether or not a client is connected,
+	// so a worker killed during it still pays for it. It overrides
+	// ChunkDelay.
+	GenerationTime time.Duration
+	// ChunkDelay waits between generated pieces (a slow generation), the
+	// first piece being immediate. Like GenerationTime it paces the
+	// generation itself, streamed or not.
 	ChunkDelay time.Duration
-	// Truncate ends the answer early but cleanly. Streaming: the role and
-	// content chunks are sent, then the body ends without a finish_reason,
-	// without a usage chunk and without "data: [DONE]"; openai-go's stream
-	// then ends with a nil error. Non-streaming: half of the JSON body is
-	// sent, so the client fails to decode it. Truncated answers are billed.
+	// Hold, when not nil, pauses the generation before its last piece
+	// until Hold is closed (or the response is cancelled, or the handler
+	// closes): a deterministic "mid-generation" for tests that disconnect
+	// or kill a worker there. The pieces before it are produced and
+	// streamed as usual.
+	Hold <-chan struct{}
+	// Truncate ends the answer early but cleanly. Streaming: every piece is
+	// sent, then the body ends without the terminal chunk or event (no
+	// finish_reason, usage chunk or "data: [DONE]"; no response.completed);
+	// openai-go's stream then ends with a nil error. Non-streaming: half
+	// of the JSON body is sent, so the client fails to decode it. The
+	// generation completes and is billed.
 	Truncate bool
-	// Stall, when streaming, sends the role and content chunks and then
-	// keeps the connection open without sending anything else until the
-	// client disconnects. Billed.
+	// Stall, when streaming, sends every piece and then keeps the
+	// connection open without sending the terminal chunk or event until
+	// the client disconnects. The generation completes and is billed.
 	Stall bool
 	// Drop cuts the connection abruptly (no clean end of body) after the
-	// content chunks (streaming) or after half of the JSON body
-	// (non-streaming); the client sees a read error. Billed.
+	// pieces (streaming) or after half of the JSON body (non-streaming);
+	// the client sees a read error. The generation completes and is billed.
 	Drop bool
-	// StreamError, when streaming, sends the content chunks and then an
-	// SSE event carrying {"error": StreamError}, then ends the body;
-	// openai-go reports an *ssestream.StreamError. Billed. Ignored when not
-	// streaming.
+	// CutAfter, when > 0 and streaming, cuts the stream after this many
+	// chunks or events on this connection: cleanly, or abruptly with Drop,
+	// or held open with Stall. Without it those faults cut just before the
+	// terminal chunk or event. Use it to resume a Responses stream after a
+	// known sequence number.
+	CutAfter int
+	// StreamError makes the generation fail after its pieces. Chat
+	// completions, when streaming: an SSE event carrying
+	// {"error": StreamError} ends the body and openai-go reports an
+	// *ssestream.StreamError; ignored when not streaming. Responses: the
+	// response ends "failed" with error {code, message} (code
+	// "server_error" when StreamError.Code is empty), streamed as an
+	// "error" event then response.failed. Billed for what was generated.
 	StreamError *APIError
+}
+
+// ToolCall is one function call: scripted in [Reply.ToolCalls], or
+// recorded in [Message.ToolCalls] when a request sends it back.
+type ToolCall struct {
+	// ID is the call id (chat tool_calls[].id, Responses call_id).
+	ID string
+	// Name is the function name.
+	Name string
+	// Arguments is the JSON text of the arguments.
+	Arguments string
 }
 
 // APIError is the OpenAI error object, sent as {"error": {...}}. Empty Param
@@ -242,4 +306,12 @@ func Hung() Reply {
 // [Reply.Truncate].
 func Truncated(content string) Reply {
 	return Reply{Content: content, Truncate: true}
+}
+
+// ToolCalls answers with the given function calls and no text; see
+// [Reply.ToolCalls]:
+//
+//	llmtest.ToolCalls(llmtest.ToolCall{Name: "get_weather", Arguments: `{"city":"Paris"}`})
+func ToolCalls(calls ...ToolCall) Reply {
+	return Reply{ToolCalls: calls}
 }

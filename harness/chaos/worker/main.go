@@ -5,7 +5,11 @@
 // after a SIGKILL sees the idempotency records, approved documents and
 // payments of the one that died.
 //
-//	go run ./chaos/worker -address 127.0.0.1:7233 -llm-url http://127.0.0.1:9999/v1/ -data /tmp/chaos
+//	go run ./chaos/worker -address 127.0.0.1:7233 -llm-url http://127.0.0.1:9999/v1/ -data /tmp/chaos -api background
+//
+// -api picks the llm API of the calls (llm.API: "background", the
+// default, resumes a generation after a kill; "chat" and "responses" buy
+// it again).
 //
 // It prints "ready" on stdout once every worker polls. The harness in
 // package chaos builds and runs it; it is not meant for production.
@@ -39,6 +43,7 @@ func main() {
 	data := flag.String("data", "chaos-data", "directory shared by every worker process of the harness")
 	identity := flag.String("identity", "", "worker identity (default: chaos-<pid>)")
 	lease := flag.Duration("lease", 10*time.Second, "cap on idempotency claim leases, so a call cut by a kill is retried soon")
+	api := flag.String("api", string(llm.APIResponsesBackground), `llm API of the calls: "background", "responses" or "chat"`)
 	flag.Parse()
 	if *llmURL == "" {
 		fmt.Fprintln(os.Stderr, "chaos worker: -llm-url is required")
@@ -47,13 +52,17 @@ func main() {
 	if *identity == "" {
 		*identity = fmt.Sprintf("chaos-%d", os.Getpid())
 	}
-	if err := run(*address, *namespace, *llmURL, *data, *identity, *lease); err != nil {
+	if err := run(*address, *namespace, *llmURL, *data, *identity, *lease, llm.API(*api)); err != nil {
 		fmt.Fprintln(os.Stderr, "chaos worker:", err)
 		os.Exit(1)
 	}
 }
 
-func run(address, namespace, llmURL, data, identity string, lease time.Duration) error {
+// pollInterval is how often a background generation is polled: the fake
+// provider generates in well under a second.
+const pollInterval = 100 * time.Millisecond
+
+func run(address, namespace, llmURL, data, identity string, lease time.Duration, api llm.API) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -63,7 +72,7 @@ func run(address, namespace, llmURL, data, identity string, lease time.Duration)
 	}
 	defer c.Close()
 
-	models := map[string]llm.Model{"test": {ID: "test", BaseURL: llmURL, APIKey: "test"}}
+	models := map[string]llm.Model{"test": {ID: "test", BaseURL: llmURL, APIKey: "test", API: api}}
 
 	// Document approval: the example's own idem store under data/docapproval/idem,
 	// with leases capped.
@@ -74,7 +83,7 @@ func run(address, namespace, llmURL, data, identity string, lease time.Duration)
 	}
 	docActs, err := docapproval.NewActivities(docapproval.Config{
 		Dir: docDir,
-		LLM: llm.Config{Models: models},
+		LLM: llm.Config{Models: models, PollInterval: pollInterval},
 		// Idem is shared by every process through the file store.
 		Idem: leaseCap{Store: docIdem, max: lease},
 	})
@@ -88,7 +97,7 @@ func run(address, namespace, llmURL, data, identity string, lease time.Duration)
 	if err != nil {
 		return err
 	}
-	resLLM, err := llm.NewActivities(llm.Config{Models: models, Store: leaseCap{Store: resIdem, max: lease}})
+	resLLM, err := llm.NewActivities(llm.Config{Models: models, PollInterval: pollInterval, Store: leaseCap{Store: resIdem, max: lease}})
 	if err != nil {
 		return err
 	}
@@ -127,8 +136,8 @@ func run(address, namespace, llmURL, data, identity string, lease time.Duration)
 // leaseCap is an idem.Store whose claims hold at most max. The examples
 // claim for the attempt's whole start-to-close timeout (minutes for an LLM
 // call), so a worker killed during a call would stall the retry that long;
-// the fake LLM server answers in milliseconds, so a short lease is safe
-// here. Do not do this with a real provider.
+// the fake LLM server answers in well under a second, so a short lease is
+// safe here. Do not do this with a real provider.
 type leaseCap struct {
 	idem.Store
 	max time.Duration
