@@ -1,0 +1,40 @@
+package stream
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/durable-llm/durable-llm/durable/durabletest"
+)
+
+// A batch that arrives in the same workflow task as the signal that ends
+// the run is in the carried state. The worker is stopped while both
+// signals arrive, so the server delivers them together (the test
+// environment would give each its own task).
+func TestStateIncludesTheBatchOfTheLastTask(t *testing.T) {
+	srv := durabletest.Server(t)
+	c := srv.Client()
+	w := durabletest.StartWorker(t, srv, func(r worker.Registry) { r.RegisterWorkflow(hostWorkflow) })
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: w.TaskQueue}, hostWorkflow, hostInput{})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, err := c.QueryWorkflow(ctx, run.GetID(), "", OffsetQuery)
+		return err == nil
+	}, 30*time.Second, 50*time.Millisecond, "the stream's handlers are registered")
+	w.Stop()
+	require.NoError(t, c.SignalWorkflow(ctx, run.GetID(), "", PublishSignal, batch(t, "p", 1, "llm", "last")))
+	require.NoError(t, c.SignalWorkflow(ctx, run.GetID(), "", "finish", nil))
+	w.Restart()
+	var st *State
+	require.NoError(t, run.Get(ctx, &st))
+	require.Len(t, st.Log, 1, "the batch is carried")
+	assert.Equal(t, int64(0), st.BaseOffset)
+}
