@@ -34,6 +34,9 @@ type Activities struct {
 	defaultModel string
 	complete     func(context.Context, Request) (Response, error)
 	schemas      sync.Map // schema JSON -> *compiledSchema
+	// onRecorded, when set (tests and benchmarks), receives the time from
+	// a background create call's return to its id being recorded.
+	onRecorded func(time.Duration)
 }
 
 // endpoint is one resolved model.
@@ -46,6 +49,8 @@ type endpoint struct {
 	// legacyMaxTokens sends max_tokens rather than max_completion_tokens,
 	// which some OpenAI-compatible servers do not know.
 	legacyMaxTokens bool
+	// api is the resolved API of the model's calls.
+	api API
 }
 
 // NewActivities validates cfg and builds the clients of its models. Every
@@ -65,6 +70,12 @@ func NewActivities(cfg Config) (*Activities, error) {
 	if cfg.StreamIdleTimeout == 0 {
 		cfg.StreamIdleTimeout = DefaultStreamIdleTimeout
 	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.MaxPaidAttempts == 0 {
+		cfg.MaxPaidAttempts = DefaultAttempts
+	}
 	a := &Activities{
 		cfg:          cfg,
 		endpoints:    make(map[string]*endpoint, len(cfg.Models)),
@@ -78,6 +89,7 @@ func NewActivities(cfg Config) (*Activities, error) {
 		case m.Offline:
 		case m.Client != nil:
 			ep.client = m.Client
+			ep.api = m.API.resolve("", true)
 		default:
 			ep.secret = m.apiKey()
 			base := m.baseURL()
@@ -90,7 +102,8 @@ func NewActivities(cfg Config) (*Activities, error) {
 			}
 			c := openai.NewClient(opts...)
 			ep.client = &c
-			ep.legacyMaxTokens = !strings.HasPrefix(base, "https://api.openai.com/")
+			ep.legacyMaxTokens = !isOpenAI(base)
+			ep.api = m.API.resolve(base, false)
 		}
 		a.endpoints[name] = ep
 	}
@@ -123,7 +136,6 @@ func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
 		attempt = activity.GetInfo(ctx).Attempt
 	}
 	names := req.models(a.defaultModel)
-	name, idx := req.modelForAttempt(a.defaultModel, attempt)
 	for _, n := range names {
 		if _, ok := a.endpoints[n]; !ok {
 			return Response{}, temporal.NewNonRetryableApplicationError(
@@ -131,7 +143,13 @@ func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
 					n, strings.Join(a.cfg.modelNames(), ", ")), ErrTypeUnknownModel, nil)
 		}
 	}
+	prev := previousProgress(ctx)
+	pending, resuming := pendingGeneration(ctx, prev)
+	name, idx := pickModel(names, prev.ModelFailures, pending.ModelName, resuming)
 	ep := a.endpoints[name]
+	if resuming && (pending.ModelName != name || ep.api != APIResponsesBackground) {
+		resuming = false // the configuration changed: the marker names another model
+	}
 	var schema *compiledSchema
 	if len(req.Schema) > 0 {
 		var err error
@@ -142,13 +160,26 @@ func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
 	if len(req.allMessages()) == 0 {
 		return Response{}, invalidRequest("llm: request has no messages: set Request.Messages or Request.Prompt")
 	}
+	req, refErr := a.resolveRefs(ctx, req)
+	if refErr != nil {
+		return Response{}, refErr
+	}
 	at := attemptInfo{
 		modelName: name, model: ep.id, maxDelay: a.cfg.MaxRetryDelay, secret: ep.secret,
 		switching: idx+1 < len(names) && names[idx+1] != name, now: time.Now(),
 	}
 
 	ctx, span := startSpan(ctx, ep, req, attempt)
-	hb := startHeartbeat(ctx, a.cfg.HeartbeatInterval)
+	start := prev
+	start.Model, start.Chunks, start.Chars, start.Tokens = name, 0, 0, 0
+	switch {
+	case !resuming:
+		start.ResponseID, start.Sequence = "", 0
+	case prev.ResponseID != pending.ResponseID: // the store knows a newer generation than the heartbeat
+		start.ResponseID, start.Sequence = pending.ResponseID, 0
+	}
+	hb := startHeartbeat(ctx, a.cfg.HeartbeatInterval, start)
+	ctx, pub := a.publish(ctx, req, ep, prev.Model)
 	var (
 		resp Response
 		err  error
@@ -156,16 +187,31 @@ func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
 	switch {
 	case ep.offline:
 		resp = offlineAnswer(req, schema)
+	case ep.api == APIResponsesBackground:
+		var p *pendingGen
+		if resuming {
+			p = &pending
+		}
+		resp, err = a.background(ctx, ep, req, at, hb, p)
+	case ep.api == APIResponses:
+		resp, err = a.respond(ctx, ep, req, at, hb)
 	case req.Stream:
 		resp, err = a.stream(ctx, ep, req, at, hb)
 	default:
 		resp, err = a.call(ctx, ep, req, at)
 	}
-	hb.stop()
+	if err != nil {
+		err = a.account(ctx, err, hb)
+	} else {
+		hb.stop(nil)
+	}
 	if err == nil {
 		resp.Attempt, resp.ModelName = attempt, name
 		if resp.Model == "" {
 			resp.Model = ep.id
+		}
+		if resp.UsageEstimated {
+			estimateUsage(req, &resp)
 		}
 		resp.CostUSD, resp.CostKnown = a.cost(ep, resp)
 		if schema != nil {
@@ -179,6 +225,10 @@ func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
 					Details: []any{ErrorDetails{ModelName: name, Model: resp.Model, RequestID: resp.RequestID, Code: "content_filter", Response: &resp}}})
 		}
 	}
+	if err == nil && req.StoreMessages {
+		err = a.storeAnswer(ctx, resp)
+	}
+	pub.close(ctx, err)
 	endSpan(span, resp, err)
 	if err != nil {
 		return Response{}, err
@@ -187,7 +237,8 @@ func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
 }
 
 // cost prices resp: the model's own Price, else the table entry for the
-// model that answered, else for the configured id.
+// model that answered, else for the configured id. An answer whose usage
+// is estimated has an estimated cost, never a known one.
 func (a *Activities) cost(ep *endpoint, resp Response) (float64, bool) {
 	if ep.offline {
 		return 0, true
@@ -205,7 +256,7 @@ func (a *Activities) cost(ep *endpoint, resp Response) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return p.Cost(resp.PromptTokens, resp.CompletionTokens), true
+	return p.Cost(resp.PromptTokens, resp.CompletionTokens), !resp.UsageEstimated
 }
 
 // idempotencyKey is the activity's idem key: stable across the attempts of

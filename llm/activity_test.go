@@ -131,7 +131,7 @@ func TestStreamHeartbeats(t *testing.T) {
 		PromptTokens: 7, CompletionTokens: 6, Headers: map[string]string{"x-request-id": "req_stream"}})
 	a := newActivities(t, serverConfig(s))
 	var beats []Progress
-	hb := &heartbeat{on: true, done: make(chan struct{}), record: func(p Progress) { beats = append(beats, p) }}
+	hb := &heartbeat{on: true, done: make(chan struct{}), p: Progress{Model: "main"}, record: func(p Progress) { beats = append(beats, p) }}
 	req := Request{Prompt: "count", Stream: true}
 	resp, err := a.stream(context.Background(), a.endpoints["main"], req, attemptInfo{}, hb)
 	require.NoError(t, err)
@@ -178,7 +178,10 @@ func TestStreamWithoutUsage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "hi there", resp.Text)
 	assert.Equal(t, int64(5), resp.PromptTokens, "estimated from 18 characters")
-	assert.Equal(t, int64(1), resp.CompletionTokens, "one content chunk")
+	assert.Equal(t, int64(2), resp.CompletionTokens, "estimated from 8 characters")
+	assert.True(t, resp.UsageEstimated)
+	assert.False(t, resp.CostKnown, "an estimate is never a known cost")
+	assert.InDelta(t, (5*0.15+2*0.60)/1e6, resp.CostUSD, 1e-12, "the estimate is priced")
 }
 
 func TestPrebuiltClient(t *testing.T) {

@@ -30,15 +30,21 @@ var (
 type Usage struct {
 	// Calls is the number of answers received.
 	Calls int
-	// PromptTokens and CompletionTokens are the reported token counts.
+	// PromptTokens and CompletionTokens are the token counts: reported by
+	// the provider, or estimated for answers that came without usage.
 	PromptTokens, CompletionTokens int64
-	// CostUSD is the sum of the known costs.
+	// CostUSD is the sum of the known costs and of the estimated costs of
+	// answers without usage.
 	CostUSD float64
-	// PricedTokens is the number of tokens of calls whose cost is known.
+	// PricedTokens is the number of tokens of calls whose cost (known or
+	// estimated) is in CostUSD.
 	PricedTokens int64
 	// UnknownCostCalls counts answers whose cost the worker could not price:
 	// CostUSD leaves them out.
 	UnknownCostCalls int
+	// EstimatedCalls counts answers that came without usage (see
+	// [Response.UsageEstimated]): their tokens and cost are estimates.
+	EstimatedCalls int `json:",omitempty"`
 }
 
 // TotalTokens returns PromptTokens + CompletionTokens.
@@ -49,10 +55,14 @@ func (u *Usage) Add(r Response) {
 	u.Calls++
 	u.PromptTokens += r.PromptTokens
 	u.CompletionTokens += r.CompletionTokens
-	if r.CostKnown {
+	if r.UsageEstimated {
+		u.EstimatedCalls++
+	}
+	switch {
+	case r.CostKnown, r.UsageEstimated && r.CostUSD > 0:
 		u.CostUSD += r.CostUSD
 		u.PricedTokens += r.TotalTokens()
-	} else {
+	default:
 		u.UnknownCostCalls++
 	}
 }

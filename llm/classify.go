@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -67,15 +68,30 @@ func classify(err error, res *http.Response, at attemptInfo) error {
 			d.Code, d.Type, d.Message = parseErrorBody(body)
 		}
 	}
+	return classified(err, d, header, streamErr != nil, at)
+}
+
+// classified finishes the classification of a failure whose details are
+// read: d (status, code, type, message), the answer's header (may be nil)
+// and whether the failure arrived inside a stream.
+func classified(err error, d ErrorDetails, header http.Header, streamed bool, at attemptInfo) error {
+	d.ModelName, d.Model = at.modelName, at.model
 	if header != nil {
 		d.RequestID = header.Get("x-request-id")
 	}
 	d.Message = redact(d.Message, at.secret)
 
-	class, retryable := classOf(err, d, streamErr != nil)
-	if strings.EqualFold(strings.TrimSpace(header.Get("x-should-retry")), "false") {
+	class, retryable := classOf(err, d, streamed)
+	// x-should-retry overrides the status, as in OpenAI's own SDKs.
+	switch strings.ToLower(strings.TrimSpace(header.Get("x-should-retry"))) {
+	case "false":
 		retryable = false
+	case "true":
+		if !retryable {
+			class, retryable = ErrTypeRetryAdvised, true
+		}
 	}
+	d.Billed = billed(err, d.Status)
 	if class == ErrTypeContextLengthExceeded {
 		d.ContextLimit, d.PromptTokens = parseContextLimits(d.Message)
 	}
@@ -93,6 +109,20 @@ func classify(err error, res *http.Response, at attemptInfo) error {
 	}
 	return temporal.NewApplicationErrorWithOptions(failureMessage(class, retryable, err, d, at.secret), class,
 		temporal.ApplicationErrorOptions{NonRetryable: !retryable, Cause: redactedError{err, at.secret}, Details: []any{d}, NextRetryDelay: next})
+}
+
+// billed reports whether a failed call may have been billed: the provider
+// accepted the request (an answer began, or none came back at all). An
+// error status, or a connection that was never made, is not billed.
+func billed(err error, status int) bool {
+	if status >= 400 {
+		return false
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	return true
 }
 
 // redactedError is a cause whose text, which Temporal records in the
@@ -166,6 +196,8 @@ func classOfCode(code, typ, msg string) (string, bool) {
 		return ErrTypeAuth, true
 	case code == "rate_limit_exceeded":
 		return ErrTypeRateLimited, true
+	case code == "invalid_prompt" || strings.HasPrefix(code, "invalid_image") || code == "image_too_large":
+		return ErrTypeBadRequest, true // a background response that failed on its input
 	}
 	return "", false
 }
@@ -298,6 +330,7 @@ var what = map[string]string{
 	ErrTypeAuth:                  "not authorized",
 	ErrTypeModelNotFound:         "model not found",
 	ErrTypeBadRequest:            "request refused",
+	ErrTypeRetryAdvised:          "refused, and the provider asked for a retry (x-should-retry: true)",
 }
 
 var fix = map[string]string{

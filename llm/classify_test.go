@@ -178,3 +178,45 @@ func TestClassifyHelpers(t *testing.T) {
 	_, _, msg = parseErrorBody([]byte("upstream connect error"))
 	assert.Equal(t, "upstream connect error", msg)
 }
+
+// TestBilledAndShouldRetry checks which failures may have been billed and
+// that x-should-retry overrides the status both ways.
+func TestBilledAndShouldRetry(t *testing.T) {
+	cases := map[string]struct {
+		reply     llmtest.Reply
+		stream    bool
+		class     string
+		retryable bool
+		billed    bool
+	}{
+		"429":                       {llmtest.RateLimited("retry-after", "1"), false, ErrTypeRateLimited, true, false},
+		"500":                       {llmtest.ServerError(500), false, ErrTypeServerError, true, false},
+		"cut stream":                {llmtest.Truncated("half"), true, ErrTypeTruncated, true, true},
+		"dropped body":              {llmtest.Reply{Content: "a b c", Drop: true}, false, ErrTypeTruncated, true, true},
+		"400 x-should-retry true":   {llmtest.Reply{Status: 400, Headers: map[string]string{"x-should-retry": "true"}}, false, ErrTypeRetryAdvised, true, false},
+		"quota x-should-retry true": {withHeader(llmtest.InsufficientQuota(), "x-should-retry", "true"), false, ErrTypeRetryAdvised, true, false},
+		"503 x-should-retry false":  {withHeader(llmtest.ServerError(503), "x-should-retry", "false"), false, ErrTypeServerError, false, false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := llmtest.NewServer(t)
+			s.Enqueue(tc.reply)
+			_, err := runOnce(t, newActivities(t, serverConfig(s)), Request{Prompt: "hi", Stream: tc.stream})
+			ae := appError(t, err)
+			assert.Equal(t, tc.class, ae.Type())
+			assert.Equal(t, tc.retryable, IsRetryable(err), "%v", err)
+			d, ok := Details(err)
+			require.True(t, ok)
+			assert.Equal(t, tc.billed, d.Billed)
+		})
+	}
+}
+
+func withHeader(r llmtest.Reply, k, v string) llmtest.Reply {
+	h := map[string]string{k: v}
+	for hk, hv := range r.Headers {
+		h[hk] = hv
+	}
+	r.Headers = h
+	return r
+}

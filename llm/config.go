@@ -39,9 +39,12 @@ const (
 	DefaultMaxRetryDelay = 5 * time.Minute
 	// DefaultHeartbeatInterval is how often a call heartbeats while it
 	// waits for an answer.
-	DefaultHeartbeatInterval = 5 * time.Second
+	DefaultHeartbeatInterval = 2 * time.Second
 	// DefaultStreamIdleTimeout ends a stream that sends nothing for this long.
 	DefaultStreamIdleTimeout = 2 * time.Minute
+	// DefaultPollInterval is how often a background generation is polled
+	// when it is not streamed.
+	DefaultPollInterval = time.Second
 )
 
 // Model is one configured model, on the worker. The zero value is a model
@@ -70,6 +73,12 @@ type Model struct {
 	Offline bool
 	// Price, when set, overrides the price table for this model.
 	Price *Price
+	// API is the HTTP API of the model's calls: [APIChatCompletions] (any
+	// OpenAI-compatible server), [APIResponses] or [APIResponsesBackground]
+	// (OpenAI's Responses API, in background mode a crash does not buy the
+	// generation twice). Empty ([APIAuto]) means background Responses on
+	// OpenAI's API and chat completions on any other server.
+	API API
 }
 
 // Config is the worker-side configuration of [NewActivities]: the models
@@ -97,6 +106,19 @@ type Config struct {
 	// stream would hold the attempt until its start-to-close timeout. 0
 	// means [DefaultStreamIdleTimeout].
 	StreamIdleTimeout time.Duration
+	// PollInterval is how often a non-streamed background generation
+	// ([APIResponsesBackground]) is retrieved until it ends. 0 means
+	// [DefaultPollInterval].
+	PollInterval time.Duration
+	// MaxPaidAttempts bounds the attempts of one completion activity that
+	// may have been billed: answers cut or timed out after the provider
+	// accepted the request. When that many failed, the last failure is
+	// returned as non-retryable. Refusals the provider did not bill (429
+	// rate limits and other error statuses) do not count: they are bounded
+	// by the retry policy and its ScheduleToCloseTimeout. Resuming a
+	// background generation costs nothing and does not count either. 0
+	// means [DefaultAttempts].
+	MaxPaidAttempts int
 	// HTTPClient, when set, is the HTTP client of the models built from
 	// BaseURL and APIKey.
 	HTTPClient *http.Client
@@ -109,14 +131,21 @@ type Config struct {
 	// The key is idem.DefaultKey (run ID and activity ID, the same for
 	// every attempt) plus a SHA-256 of the request and the model ids it
 	// may use, so a changed request never gets a stale answer. A crash
-	// during a call (no answer recorded) leaves a claim that the next
-	// attempt waits out before calling again: see StoreLease.
+	// during a call leaves a claim that expires with the attempt's
+	// heartbeats (see StoreLease). On [APIResponsesBackground] the store
+	// also holds the id of the generation in flight, recorded as soon as
+	// the provider returns it: the next attempt resumes that generation.
 	Store idem.Store
-	// StoreLease is how long an attempt's claim in Store holds before
-	// another attempt may take it over (idem.WithLease). It must exceed the
-	// activity's StartToCloseTimeout. 0 means idem's default: the later of
-	// idem.DefaultLease and the attempt's deadline plus idem.LeaseMargin.
+	// StoreLease is how long an attempt's claim in Store holds without
+	// renewal before another attempt may take it over (idem.WithLease); the
+	// attempt renews it while it runs. 0 means idem's default: the
+	// activity's HeartbeatTimeout, so the claim of a dead worker expires
+	// when Temporal notices the death.
 	StoreLease time.Duration
+	// Messages is the store of messages sent by reference ([Message.Ref],
+	// [Request.StoreMessages]). Every worker must share it. Nil refuses
+	// such requests.
+	Messages MessageStore
 }
 
 // ErrInvalidConfig is the cause of every [*ConfigError].
@@ -168,6 +197,10 @@ func (c Config) Validate() error {
 		if m.Price != nil && (m.Price.InputPerMillion < 0 || m.Price.OutputPerMillion < 0) {
 			add(name, "Price", "negative price", "use prices >= 0 in USD per million tokens")
 		}
+		if !m.API.valid() {
+			add(name, "API", fmt.Sprintf("unknown API %q", string(m.API)),
+				"use one of "+apiList()+", or leave it empty to pick by endpoint")
+		}
 		if m.Offline || m.Client != nil {
 			if m.Offline && m.Client != nil {
 				add(name, "Offline", "both Offline and Client are set", "keep one of them")
@@ -198,8 +231,11 @@ func (c Config) Validate() error {
 			add("", "Prices", fmt.Sprintf("negative price for %q", id), "use prices >= 0 in USD per million tokens")
 		}
 	}
-	if c.MaxRetryDelay < 0 || c.HeartbeatInterval < 0 || c.StreamIdleTimeout < 0 || c.StoreLease < 0 {
-		add("", "MaxRetryDelay/HeartbeatInterval/StreamIdleTimeout/StoreLease", "negative duration", "use 0 for the default or a positive duration")
+	if c.MaxRetryDelay < 0 || c.HeartbeatInterval < 0 || c.StreamIdleTimeout < 0 || c.StoreLease < 0 || c.PollInterval < 0 {
+		add("", "MaxRetryDelay/HeartbeatInterval/StreamIdleTimeout/StoreLease/PollInterval", "negative duration", "use 0 for the default or a positive duration")
+	}
+	if c.MaxPaidAttempts < 0 {
+		add("", "MaxPaidAttempts", "negative", "use 0 for the default or a positive number of attempts")
 	}
 	return errors.Join(errs...)
 }
@@ -260,8 +296,10 @@ func (m Model) id(name string) string {
 
 // FromEnv returns a Config with one model named [DefaultModelName]. When the
 // worker's environment sets OPENAI_API_KEY or OPENAI_BASE_URL it is the
-// model OPENAI_MODEL names (default [DefaultModelID]) on that endpoint;
-// otherwise it is the offline model, so demos run without a key.
+// model OPENAI_MODEL names (default [DefaultModelID]) on that endpoint,
+// with the API OPENAI_API names (default [APIAuto]: background Responses on
+// OpenAI, chat completions elsewhere); otherwise it is the offline model,
+// so demos run without a key.
 // [Config.Describe] says which.
 func FromEnv() Config {
 	if os.Getenv(EnvAPIKey) == "" && os.Getenv(EnvBaseURL) == "" {
@@ -271,7 +309,7 @@ func FromEnv() Config {
 	if id == "" {
 		id = DefaultModelID
 	}
-	return Config{Models: map[string]Model{DefaultModelName: {ID: id}}, DefaultModel: DefaultModelName}
+	return Config{Models: map[string]Model{DefaultModelName: {ID: id, API: API(os.Getenv(EnvAPI))}}, DefaultModel: DefaultModelName}
 }
 
 // Describe says, in one line per model, where each configured model's calls
@@ -288,7 +326,7 @@ func (c Config) Describe() string {
 			fmt.Fprintf(&b, "llm: model %q: offline model (no provider is called; answers are labelled %q): set %s or %s to use a real endpoint",
 				name, OfflineLabel, EnvAPIKey, EnvBaseURL)
 		case m.Client != nil:
-			fmt.Fprintf(&b, "llm: model %q: %s through a prebuilt client", name, m.id(name))
+			fmt.Fprintf(&b, "llm: model %q: %s through a prebuilt client; %s", name, m.id(name), m.API.resolve("", true).describe())
 		default:
 			key := "no API key"
 			if m.apiKey() != "" {
@@ -297,7 +335,7 @@ func (c Config) Describe() string {
 					key = "API key from Config"
 				}
 			}
-			fmt.Fprintf(&b, "llm: model %q: %s at %s (%s)", name, m.id(name), m.baseURL(), key)
+			fmt.Fprintf(&b, "llm: model %q: %s at %s (%s); %s", name, m.id(name), m.baseURL(), key, m.API.resolve(m.baseURL(), false).describe())
 		}
 	}
 	return b.String()

@@ -28,7 +28,9 @@ func TestConfigValidate(t *testing.T) {
 		{"negative price", Config{Models: map[string]Model{"m": Offline()}, Prices: map[string]Price{"x": {InputPerMillion: -1}}}, "Prices", ""},
 		{"negative model price", Config{Models: map[string]Model{"m": {Offline: true, Price: &Price{OutputPerMillion: -1}}}}, "Price", "m"},
 		{"space in name", Config{Models: map[string]Model{"my model": Offline()}}, "Models", "my model"},
-		{"negative delay", Config{Models: map[string]Model{"m": Offline()}, MaxRetryDelay: -1}, "MaxRetryDelay/HeartbeatInterval/StreamIdleTimeout/StoreLease", ""},
+		{"negative delay", Config{Models: map[string]Model{"m": Offline()}, MaxRetryDelay: -1}, "MaxRetryDelay/HeartbeatInterval/StreamIdleTimeout/StoreLease/PollInterval", ""},
+		{"negative paid attempts", Config{Models: map[string]Model{"m": Offline()}, MaxPaidAttempts: -1}, "MaxPaidAttempts", ""},
+		{"unknown API", Config{Models: map[string]Model{"m": {BaseURL: "http://localhost:8000/v1/", API: "grpc"}}}, "API", "m"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,7 +94,7 @@ func TestFromEnv(t *testing.T) {
 		cfg := FromEnv()
 		require.NoError(t, cfg.Validate())
 		assert.Equal(t, "gpt-4.1-mini", cfg.Models[DefaultModelName].ID)
-		assert.Equal(t, `llm: model "default": gpt-4.1-mini at https://api.openai.com/v1/ (API key from OPENAI_API_KEY)`, cfg.Describe())
+		assert.Equal(t, `llm: model "default": gpt-4.1-mini at https://api.openai.com/v1/ (API key from OPENAI_API_KEY); Responses API, background: a retry resumes the generation`, cfg.Describe())
 		assert.NotContains(t, cfg.Describe(), "sk-secret")
 	})
 	t.Run("local server", func(t *testing.T) {
@@ -101,6 +103,35 @@ func TestFromEnv(t *testing.T) {
 		t.Setenv(EnvModel, "")
 		cfg := FromEnv()
 		require.NoError(t, cfg.Validate())
-		assert.Equal(t, `llm: model "default": gpt-4o-mini at http://localhost:11434/v1/ (no API key)`, cfg.Describe())
+		assert.Equal(t, `llm: model "default": gpt-4o-mini at http://localhost:11434/v1/ (no API key); chat completions: a crash mid-call buys the generation again`, cfg.Describe())
 	})
+	t.Run("local server with the Responses API", func(t *testing.T) {
+		t.Setenv(EnvAPIKey, "")
+		t.Setenv(EnvBaseURL, "http://localhost:8000/v1/")
+		t.Setenv(EnvModel, "")
+		t.Setenv(EnvAPI, string(APIResponsesBackground))
+		cfg := FromEnv()
+		require.NoError(t, cfg.Validate())
+		assert.Equal(t, APIResponsesBackground, cfg.Models[DefaultModelName].API)
+		assert.Contains(t, cfg.Describe(), "background: a retry resumes the generation")
+	})
+}
+
+func TestAPIResolve(t *testing.T) {
+	cases := []struct {
+		api      API
+		base     string
+		prebuilt bool
+		want     API
+	}{
+		{APIAuto, DefaultBaseURL, false, APIResponsesBackground},
+		{APIAuto, "http://localhost:11434/v1/", false, APIChatCompletions},
+		{APIAuto, "", true, APIChatCompletions},
+		{APIChatCompletions, DefaultBaseURL, false, APIChatCompletions},
+		{APIResponses, "http://localhost:8000/v1/", false, APIResponses},
+		{APIResponsesBackground, "", true, APIResponsesBackground},
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.want, tc.api.resolve(tc.base, tc.prebuilt), "%s at %q (prebuilt %v)", tc.api, tc.base, tc.prebuilt)
+	}
 }

@@ -28,13 +28,51 @@
 //	resp, err := llm.Complete(ctx, llm.Request{Prompt: "Draft the memo", Summary: "draft v3"})
 //	plan, resp, err := llm.CompleteJSON[Plan](ctx, llm.Request{Prompt: "Plan the report"})
 //
-// A [Response] carries the text, finish reason, the model that answered
-// (configured name and provider id), the provider's x-request-id, token
-// counts and the cost in USD from a price table ([DefaultPrices], override
-// with [Config.Prices]); a model missing from the table has an unknown cost
-// (CostKnown false), not a zero one. Every attempt also records an
+// A [Response] carries the text, finish reason, tool calls, the model that
+// answered (configured name and provider id), the provider's x-request-id,
+// token counts and the cost in USD from a price table ([DefaultPrices],
+// override with [Config.Prices]); a model missing from the table has an
+// unknown cost (CostKnown false), not a zero one, and an answer that came
+// without usage has estimated tokens and cost ([Response.UsageEstimated],
+// CostKnown false), never a known $0. Every attempt also records an
 // OpenTelemetry span (gen_ai.* attributes and [AttrCostUSD]) with the global
 // tracer provider.
+//
+// # APIs, and what a crash costs
+//
+// Each model names its HTTP API in [Model.API]. Providers bill a generation
+// that started even when nobody reads its answer, so what a worker crash in
+// the middle of a call costs depends on it:
+//
+//   - [APIResponsesBackground] (the default on OpenAI's API): the activity
+//     creates the response with background: true and records its id in
+//     [Config.Store] (idem.SetPending) and in its heartbeat before it waits
+//     for it. If the worker dies, the retry, on any worker, finds the id and
+//     retrieves the response, or resumes its stream after the last event it
+//     saw: the generation is paid once. Only the milliseconds between the
+//     create call returning and the id being recorded stay open (see
+//     [AttrRecordWindow]); without a Store the id reaches Temporal with the
+//     next heartbeat, within 0.8 × HeartbeatTimeout. A cancelled activity
+//     (its workflow was cancelled, or gave up on it) cancels the response.
+//   - [APIResponses] and [APIChatCompletions] (the default on any other
+//     server: Ollama, vLLM, LM Studio): a crash during the call loses the
+//     generation, which the provider still bills; the retry asks, and pays,
+//     again. A crash after the answer arrived costs nothing more when
+//     [Config.Store] is set: the recorded answer is returned.
+//
+// Either way the dead worker is noticed by its missing heartbeats: the
+// retry starts within the activity's HeartbeatTimeout ([DefaultHeartbeatTimeout]
+// in [ActivityOptions]) plus the retry backoff, and the claim the dead
+// attempt held in the Store expires with its heartbeats.
+//
+// # Tools
+//
+// [Request.Tools] offers functions to the model ([ToolFor] derives their
+// parameters from a Go type); an answer that calls them has FinishReason
+// "tool_calls" and [Response.ToolCalls] on both APIs. Send the calls back in
+// an assistant [Message] with the tools' [ToolResult] messages. Tool calls go
+// through the same classification, budgets, costs and crash protection as
+// any answer.
 //
 // # Determinism
 //
@@ -57,7 +95,10 @@
 //     including a stream that ends without a finish reason). The next
 //     attempt waits for the provider's retry-after-ms, retry-after (seconds
 //     or HTTP date) or x-ratelimit-reset-requests|tokens, clamped to
-//     [Config.MaxRetryDelay]; x-should-retry: false stops the retries;
+//     [Config.MaxRetryDelay]. x-should-retry is honoured on any status, as
+//     in OpenAI's SDKs: false stops the retries, true retries even a 4xx
+//     ([ErrTypeRetryAdvised]). A streamed request answered with one
+//     complete JSON document (a server that ignores "stream") is answered;
 //   - non-retryable, each with its own type and IsX helper:
 //     [ErrTypeInsufficientQuota] (also billing codes, even on a 429),
 //     [ErrTypeContextLengthExceeded] (the limits are in [ErrorDetails]),
@@ -65,14 +106,20 @@
 //     [ErrTypeBadRequest], [ErrTypeInvalidOutput], [ErrTypeBudgetExceeded].
 //
 // Servers whose error body openai-go cannot decode are still classified by
-// status and headers. [RetryPolicy] and [ActivityOptions] bound the attempts
-// (each one may be paid) and list every non-retryable type. After a
-// retryable failure, attempt N+1 uses the next model of [Request.Fallback].
+// status and headers. [RetryPolicy] bounds all the attempts and lists every
+// non-retryable type; [Config.MaxPaidAttempts] bounds, on the worker, those
+// that may have been billed ([ErrorDetails.Billed]: answers cut or timed out
+// after the provider accepted them), so a storm of unbilled 429s does not
+// use up the paid attempts. Each classified failure of the provider moves
+// the next attempt to the next model of [Request.Fallback]; an attempt lost
+// with its worker does not, and its retry stays on the same model. The
+// counts travel between attempts in the heartbeat ([Progress]).
 //
 // With [Config.Store] set, the activity is wrapped with idem.Wrap: an answer
 // the provider delivered but whose activity result never reached Temporal
 // (the worker crashed) is returned from the store on the next attempt,
-// instead of being bought again.
+// instead of being bought again, and on [APIResponsesBackground] the
+// store holds the id of the generation in flight.
 //
 // # Budgets
 //
@@ -83,10 +130,11 @@
 //
 // # Testing
 //
-// Package llmtest scripts an OpenAI-compatible HTTP server (rate limits,
-// quotas, truncated streams, hangs) for tests through the real openai-go
-// client. Workflow code is tested with go.temporal.io/sdk/testsuite; the
-// integration tests of this package run on a real dev server (package
-// durable/durabletest), including a worker killed after the provider
-// answered.
+// Package llmtest scripts an OpenAI-compatible HTTP server (chat
+// completions and the Responses API with background mode; rate limits,
+// quotas, truncated streams, hangs, tool calls) that bills like a provider,
+// for tests through the real openai-go client. Workflow code is tested with
+// go.temporal.io/sdk/testsuite; the integration tests of this package run on
+// a real dev server (package durable/durabletest), including a worker
+// process killed with SIGKILL in the middle of a background generation.
 package llm

@@ -28,6 +28,15 @@ const (
 	// ErrTypeTruncated is an answer that ended early: a stream without a
 	// finish reason, or a body that could not be decoded. Retryable.
 	ErrTypeTruncated = "llm.Truncated"
+	// ErrTypeRetryAdvised is an error answer of any status that the
+	// provider marked x-should-retry: true, which OpenAI's own SDKs retry
+	// whatever the status says. [ErrorDetails] keeps the status and code.
+	// Retryable.
+	ErrTypeRetryAdvised = "llm.RetryAdvised"
+	// ErrTypeNotRecorded is a background generation whose id
+	// [Config.Store] failed to record: it was cancelled, since a crash
+	// would have lost it, and the next attempt starts anew. Retryable.
+	ErrTypeNotRecorded = "llm.NotRecorded"
 )
 
 // Non-retryable error types: waiting or repeating the same request will not
@@ -98,6 +107,14 @@ type ErrorDetails struct {
 	// Response is the paid answer, for errors raised after one arrived (an
 	// answer cut by the content filter, an invalid structured answer).
 	Response *Response `json:",omitempty"`
+	// Billed reports that the failed attempt may have been billed: the
+	// provider accepted the request and the answer was cut, timed out or
+	// could not be read. Error statuses (a 429, a 500) are not billed.
+	// [Config.MaxPaidAttempts] bounds the billed failures of one activity.
+	Billed bool `json:",omitempty"`
+	// ResponseID is the id of the background generation the attempt
+	// followed ([APIResponsesBackground]); the next attempt resumes it.
+	ResponseID string `json:",omitempty"`
 }
 
 // ErrorType returns the type of the [*temporal.ApplicationError] in err's

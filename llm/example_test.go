@@ -96,7 +96,7 @@ func ExampleNewActivities() {
 	acts, err := llm.NewActivities(llm.Config{
 		Models: map[string]llm.Model{
 			"local":  {ID: "llama3.2", BaseURL: "http://localhost:11434/v1/"},
-			"hosted": {ID: "gpt-4o-mini"}, // OPENAI_API_KEY from the environment
+			"hosted": {ID: "gpt-4o-mini"}, // OPENAI_API_KEY from the environment; background Responses API
 		},
 		DefaultModel: "local",
 		Store:        store,
@@ -123,7 +123,7 @@ func ExampleRetryPolicy() {
 	fmt.Println(p.MaximumAttempts, p.InitialInterval, p.MaximumInterval)
 	fmt.Println(strings.Join(p.NonRetryableErrorTypes[:3], " "))
 	// Output:
-	// 4 2s 1m0s
+	// 10 2s 1m0s
 	// llm.InsufficientQuota llm.ContextLengthExceeded llm.ContentFilter
 }
 

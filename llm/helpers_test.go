@@ -3,6 +3,7 @@ package llm
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -14,6 +15,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envChild) == "1" {
+		os.Exit(runChildWorker())
+	}
 	durabletest.Main(m, devServerOptions())
 }
 

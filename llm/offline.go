@@ -25,10 +25,33 @@ const (
 // that matches the schema (strings labelled, numbers at their minimum,
 // arrays with their minimum number of items, at least one). It costs
 // nothing ([Response.CostKnown] is true, CostUSD 0).
+//
+// With [Request.Tools] it calls tools by a fixed rule, so tool-calling
+// agents run without a key. The prompt is the last user message and the
+// turn is what follows it. A tool is wanted when the prompt mentions its
+// name as whole words, case-insensitive, with "_", "-" and " "
+// interchangeable ("issue refund" mentions issue_refund); a ToolChoice naming a tool wants just
+// that one, [ToolChoiceRequired] with no mention wants the first tool,
+// [ToolChoiceNone] wants none. A tool is done once an assistant message of
+// the turn called it or says "called <name>". While a wanted tool is not
+// done, the answer (FinishReason "tool_calls") calls the first one in the
+// order of mention, or all of them when ParallelToolCalls is true. Each
+// argument takes the same-named field of the turn's newest JSON-object tool
+// result that has one; else an id-like string ("id", "order_id", "orderId")
+// takes the first word of the prompt with a digit, an email the first word
+// with "@", a number the first number of the prompt; else the value
+// generated from the schema as above. Call ids are "call_offline_" and a
+// hash of the conversation, so the same conversation gets the same ids.
+// Once every wanted tool is done, the answer lists the turn's tool results
+// under [OfflineLabel] (or is the structured answer when the request has a
+// Schema); with no tool wanted, the answer is the plain one.
 func Offline() Model { return Model{Offline: true} }
 
 // offlineAnswer is the offline model's answer to req.
 func offlineAnswer(req Request, schema *compiledSchema) Response {
+	if resp, ok := offlineToolAnswer(req, schema); ok {
+		return resp
+	}
 	msgs := req.allMessages()
 	prompt := ""
 	for i := len(msgs) - 1; i >= 0; i-- {

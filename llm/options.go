@@ -11,32 +11,47 @@ import (
 
 // Defaults of [RetryPolicy], [ActivityOptions] and [CompleteJSON].
 const (
-	// DefaultAttempts bounds the attempts of one completion activity,
-	// counting the first; every attempt may be paid.
+	// DefaultAttempts bounds the attempts of one completion activity that
+	// may have been billed (answers cut or timed out after the provider
+	// accepted the request); it is the default of [Config.MaxPaidAttempts].
 	DefaultAttempts = 4
+	// DefaultMaxAttempts bounds all the attempts of one completion
+	// activity, those the provider refused without billing (429 rate
+	// limits, error statuses) included.
+	DefaultMaxAttempts = 10
+	// DefaultHeartbeatTimeout is the heartbeat timeout of [ActivityOptions]:
+	// the retry of an attempt whose worker died starts this long after its
+	// last heartbeat (plus the retry backoff), and the claim the dead
+	// attempt held in [Config.Store] expires with it.
+	DefaultHeartbeatTimeout = 10 * time.Second
 	// DefaultMaxRepairs is how many times [CompleteJSON] re-asks after an
 	// invalid answer.
 	DefaultMaxRepairs = 2
 )
 
-// RetryPolicy is the retry policy of LLM activities: 4 attempts from 2 s
-// backoff up to 1 min (a provider's retry-after overrides the backoff), and
-// every non-retryable error type of this package listed, so a quota or
-// context-length failure is never paid for twice. Every field is set.
+// RetryPolicy is the retry policy of LLM activities: up to
+// [DefaultMaxAttempts] attempts from 2 s backoff up to 1 min (a provider's
+// retry-after overrides the backoff), and every non-retryable error type of
+// this package listed, so a quota or context-length failure is never paid
+// for twice. Attempts that may have been billed are bounded separately, on
+// the worker, by [Config.MaxPaidAttempts]: a storm of 429s does not use up
+// the paid attempts, and cut or timed-out answers stay bounded. Every field
+// is set.
 func RetryPolicy() *temporal.RetryPolicy {
-	return durable.RetryPolicy(2*time.Second, time.Minute, DefaultAttempts, NonRetryableErrorTypes()...)
+	return durable.RetryPolicy(2*time.Second, time.Minute, DefaultMaxAttempts, NonRetryableErrorTypes()...)
 }
 
 // ActivityOptions is the preset of the completion activity: 5 min per
-// attempt, 20 min in all, a 30 s heartbeat timeout (the activity heartbeats
-// every [Config.HeartbeatInterval] while it waits, so a dead worker is
-// noticed in seconds, not minutes), and [RetryPolicy]. summary is the text
-// the Web UI shows, for example "llm: draft v3".
+// attempt, 20 min in all, a [DefaultHeartbeatTimeout] heartbeat timeout
+// (the activity heartbeats every [Config.HeartbeatInterval] while it waits,
+// so the retry after a worker crash starts within the heartbeat timeout plus
+// the backoff, seconds rather than minutes), and [RetryPolicy]. summary is
+// the text the Web UI shows, for example "llm: draft v3".
 func ActivityOptions(summary string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout:    5 * time.Minute,
 		ScheduleToCloseTimeout: 20 * time.Minute,
-		HeartbeatTimeout:       30 * time.Second,
+		HeartbeatTimeout:       DefaultHeartbeatTimeout,
 		RetryPolicy:            RetryPolicy(),
 		Summary:                summary,
 	}

@@ -2,11 +2,15 @@ package llm
 
 import (
 	"context"
+	"log/slog"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/log"
 )
 
 // TracerName is the instrumentation name of the spans this package records
@@ -72,4 +76,22 @@ func endSpan(span trace.Span, resp Response, err error) {
 		span.SetAttributes(attribute.String("error.type", ErrorType(err)))
 		span.SetStatus(codes.Error, err.Error())
 	}
+}
+
+// AttrRecordWindow is the time, in milliseconds, between a background
+// create call returning and the generation's id being recorded: the only
+// moment in which a crash can lose a background generation.
+const AttrRecordWindow = "llm.background.record_window_ms"
+
+// recordWindow sets [AttrRecordWindow] on the attempt's span.
+func recordWindow(ctx context.Context, d time.Duration) {
+	trace.SpanFromContext(ctx).SetAttributes(attribute.Float64(AttrRecordWindow, float64(d)/float64(time.Millisecond)))
+}
+
+// activityLogger is the activity's logger, or slog's default outside one.
+func activityLogger(ctx context.Context) log.Logger {
+	if activity.IsActivity(ctx) {
+		return activity.GetLogger(ctx)
+	}
+	return log.NewStructuredLogger(slog.Default())
 }

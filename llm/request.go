@@ -17,10 +17,18 @@ const (
 
 // Message is one chat message.
 type Message struct {
-	// Role is [RoleSystem], [RoleUser] or [RoleAssistant].
+	// Role is [RoleSystem], [RoleUser], [RoleAssistant] or [RoleTool].
 	Role string
-	// Content is the message text.
+	// Content is the message text (the tool's output for [RoleTool]).
 	Content string
+	// ToolCalls are the calls an assistant message asked for (copy them
+	// from [Response.ToolCalls] when sending the conversation back).
+	ToolCalls []ToolCall `json:",omitempty"`
+	// ToolCallID is the call a [RoleTool] message answers (see [ToolResult]).
+	ToolCallID string `json:",omitempty"`
+	// Ref, when set, sends the message by reference: the activity loads it
+	// from [Config.Messages] (see [RefOf] and [ByRef]).
+	Ref string `json:",omitempty"`
 }
 
 // System returns a system message.
@@ -42,9 +50,12 @@ type Request struct {
 	// Model is the configured model name (a key of [Config.Models]). Empty
 	// means [Config.DefaultModel].
 	Model string
-	// Fallback lists further configured model names: after a retryable
-	// failure on attempt N the next attempt uses the next model of
-	// Model, Fallback[0], Fallback[1], ... and stays on the last one.
+	// Fallback lists further configured model names: after each retryable
+	// failure of the provider the next attempt uses the next model of
+	// Model, Fallback[0], Fallback[1], ... and stays on the last one. An
+	// attempt lost with its worker (a crash, a heartbeat timeout) is not
+	// the model's failure: its retry stays on the same model, and resumes
+	// its background generation when there is one.
 	Fallback []string `json:",omitempty"`
 	// System, when set, is sent as a system message before Messages.
 	System string `json:",omitempty"`
@@ -57,12 +68,20 @@ type Request struct {
 	MaxTokens int64 `json:",omitempty"`
 	// Temperature, when set, is sent as is.
 	Temperature *float64 `json:",omitempty"`
-	// Seed, when set, asks the provider for a reproducible sample.
+	// Seed, when set, asks the provider for a reproducible sample (chat
+	// completions only: the Responses API has no seed).
 	Seed *int64 `json:",omitempty"`
 	// Stream asks for a streamed answer: the activity heartbeats its
 	// progress (see [Progress]) and treats a stream that ends without a
 	// finish reason as a truncated, retryable attempt.
 	Stream bool `json:",omitempty"`
+	// StreamTopic, with Stream, publishes the answer's deltas as they
+	// arrive to the workflow's stream under this topic (package stream:
+	// the workflow must have called stream.New), with a reset marker
+	// first on a retry or fallback and an end or failed marker last. The
+	// answer itself is still the activity's result. Chat completions only;
+	// empty publishes nothing.
+	StreamTopic string `json:",omitempty"`
 	// Summary is the text the Temporal Web UI shows for the activity.
 	// Empty means "llm: <model>". A "llm: " prefix is added when missing.
 	Summary string `json:",omitempty"`
@@ -79,6 +98,23 @@ type Request struct {
 	// it only when every property is required (no omitempty fields) and
 	// objects forbid additional properties.
 	Strict bool `json:",omitempty"`
+
+	// Tools are the functions the model may call. A call ends the answer
+	// with FinishReason "tool_calls" and [Response.ToolCalls]; run the tools
+	// and send their [ToolResult] messages after the assistant message
+	// carrying the calls.
+	Tools []Tool `json:",omitempty"`
+	// ToolChoice is [ToolChoiceAuto], [ToolChoiceNone], [ToolChoiceRequired]
+	// or the name of one tool the model must call; empty means the
+	// provider's default.
+	ToolChoice string `json:",omitempty"`
+	// ParallelToolCalls, when set, allows or forbids several calls in one
+	// answer.
+	ParallelToolCalls *bool `json:",omitempty"`
+	// StoreMessages stores the Messages sent inline and the answer
+	// ([AnswerMessage]) in [Config.Messages], so later requests can send
+	// them by reference ([ByRef]).
+	StoreMessages bool `json:",omitempty"`
 }
 
 // models returns the configured model names the attempts use, in order.
@@ -88,19 +124,6 @@ func (r Request) models(defaultModel string) []string {
 		first = defaultModel
 	}
 	return append([]string{first}, r.Fallback...)
-}
-
-// modelForAttempt returns the model name for the 1-based attempt.
-func (r Request) modelForAttempt(defaultModel string, attempt int32) (name string, index int) {
-	ms := r.models(defaultModel)
-	i := int(attempt) - 1
-	if i < 0 {
-		i = 0
-	}
-	if i >= len(ms) {
-		i = len(ms) - 1
-	}
-	return ms[i], i
 }
 
 // allMessages returns System, Messages and Prompt as one list.
@@ -159,15 +182,28 @@ type Response struct {
 	// PromptTokens and CompletionTokens are the usage the provider reported.
 	PromptTokens, CompletionTokens int64
 	// CostUSD is the price of the call from the worker's price table. It is
-	// meaningful only when CostKnown is true: a model missing from the
-	// table has an unknown cost, not a zero one.
+	// exact only when CostKnown is true: a model missing from the table has
+	// an unknown cost (0 here), not a zero one, and an answer without usage
+	// has an estimated cost (see UsageEstimated).
 	CostUSD float64
 	// CostKnown reports whether CostUSD is known.
 	CostKnown bool
+	// UsageEstimated reports an answer that came without usage:
+	// PromptTokens and CompletionTokens are estimates (4 characters a
+	// token), CostUSD is their price when the model is priced, and
+	// CostKnown is false. A [Budget] counts the estimate.
+	UsageEstimated bool `json:",omitempty"`
 	// Attempt is the activity attempt that produced the answer.
 	Attempt int32
 	// Offline reports an answer from the offline model (see [Offline]).
 	Offline bool `json:",omitempty"`
+	// ToolCalls are the calls the model asked for; FinishReason is then
+	// "tool_calls" on both APIs.
+	ToolCalls []ToolCall `json:",omitempty"`
+	// Total is, for an answer of [CompleteJSON], the usage and cost of
+	// every answer it paid for: this one and the invalid ones before it.
+	// It is zero for [Complete].
+	Total Usage `json:",omitzero"`
 	// JSON is the JSON document found in Text when the request had a
 	// Schema (code fences and surrounding prose removed); nil when none
 	// was found.

@@ -64,7 +64,10 @@ func complete(ctx workflow.Context, req Request, c callConfig) (Response, error)
 // error is a non-retryable [ErrTypeInvalidOutput] whose [ErrorDetails] holds
 // the last answer. It runs in workflow code only.
 //
-// The returned Response is the last answer (the valid one on success).
+// The returned Response is the last answer (the valid one on success); its
+// Total is the usage and cost of every answer the call paid for, repairs
+// included, and so is the Total of the Response in the [ErrorDetails] of
+// an [ErrTypeInvalidOutput] error.
 func CompleteJSON[T any](ctx workflow.Context, req Request, opts ...CallOption) (T, Response, error) {
 	var zero T
 	c := newCallConfig(opts)
@@ -86,6 +89,7 @@ func CompleteJSON[T any](ctx workflow.Context, req Request, opts ...CallOption) 
 	label := req.label()
 	var (
 		last    Response
+		total   Usage
 		problem string
 	)
 	for i := 0; i <= c.maxRepairs; i++ {
@@ -96,8 +100,14 @@ func CompleteJSON[T any](ctx workflow.Context, req Request, opts ...CallOption) 
 		}
 		resp, err := complete(ctx, r, c)
 		if err != nil {
+			if d, ok := Details(err); ok && d.Response != nil {
+				total.Add(*d.Response)
+			}
+			resp.Total = total
 			return zero, resp, err
 		}
+		total.Add(resp)
+		resp.Total = total
 		last, problem = resp, resp.SchemaError
 		if problem == "" {
 			var out T
@@ -112,7 +122,7 @@ func CompleteJSON[T any](ctx workflow.Context, req Request, opts ...CallOption) 
 		msgs = append(slices.Clip(msgs), Assistant(resp.Text), User(RepairPrompt(problem)))
 	}
 	return zero, last, temporal.NewApplicationErrorWithOptions(
-		fmt.Sprintf("llm: %s: the answer did not match the schema of %s after %d attempts (last problem: %s); strengthen the prompt, simplify the type or use a stronger model",
+		fmt.Sprintf("%s: the answer did not match the schema of %s after %d attempts (last problem: %s); strengthen the prompt, simplify the type or use a stronger model",
 			label, reflect.TypeFor[T](), c.maxRepairs+1, problem),
 		ErrTypeInvalidOutput, temporal.ApplicationErrorOptions{NonRetryable: true,
 			Details: []any{ErrorDetails{ModelName: last.ModelName, Model: last.Model, RequestID: last.RequestID, Message: problem, Response: &last}}})
