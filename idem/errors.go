@@ -31,7 +31,24 @@ const (
 	// activity's result type (it changed since the record was written). It is
 	// non-retryable; delete the record or wait for its TTL.
 	ErrTypeUnreadable = "idem.Unreadable"
+	// ErrTypeLeaseLost: the body failed after its lease was lost (another
+	// attempt took the key over, or the store could not renew the lease in
+	// time) and its context was cancelled with [ErrLeaseLost]. It is
+	// retryable; the next attempt finds the key held, taken over or done.
+	ErrTypeLeaseLost = "idem.LeaseLost"
 )
+
+// ErrLeaseLost is the cause ([context.Cause]) of the body's context when
+// [Wrap] cancels it because the call no longer holds its key for certain:
+// the store refused a renewal ([ErrNotOwner]: another attempt took the key
+// over) or failed to renew it before the lease could end. Stop the side
+// effect; whatever the body returns afterwards is not recorded under the key
+// unless the claim turns out to be still held.
+var ErrLeaseLost = errors.New("idem: lease on the key lost: stop, another attempt may run the body")
+
+// ErrNotWrapped is returned by [SetPending] when ctx is not the context of a
+// [Wrap]ped body (or its reconcile hook), so there is no key to record under.
+var ErrNotWrapped = errors.New("idem: not inside a wrapped function: there is no key to record pending data under")
 
 // IsKeyReused reports whether err is, or wraps (for example in a
 // [temporal.ActivityError] seen by the workflow), an [ErrTypeKeyReused] error.
@@ -42,6 +59,9 @@ func IsInProgress(err error) bool { return isType(err, ErrTypeInProgress) }
 
 // IsStore reports whether err is, or wraps, an [ErrTypeStore] error.
 func IsStore(err error) bool { return isType(err, ErrTypeStore) }
+
+// IsLeaseLost reports whether err is, or wraps, an [ErrTypeLeaseLost] error.
+func IsLeaseLost(err error) bool { return isType(err, ErrTypeLeaseLost) }
 
 func isType(err error, typ string) bool {
 	var ae *temporal.ApplicationError
@@ -66,6 +86,12 @@ func storeError(key string, err error) error {
 	return temporal.NewApplicationErrorWithOptions(
 		fmt.Sprintf("idem: store failed for key %q, the body did not run: %v", key, err),
 		ErrTypeStore, temporal.ApplicationErrorOptions{Cause: err})
+}
+
+func leaseLostError(key string, cause error) error {
+	return temporal.NewApplicationErrorWithOptions(
+		fmt.Sprintf("idem: lost the lease on key %q while the body ran, so it was cancelled: %v: the next attempt finds the key held, taken over or done", key, cause),
+		ErrTypeLeaseLost, temporal.ApplicationErrorOptions{Cause: cause})
 }
 
 func invalidError(format string, args ...any) error {

@@ -2,6 +2,7 @@ package idem_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -161,4 +162,47 @@ func ExamplePurger() {
 	n, err := p.Purge(context.Background())
 	fmt.Println(n, err)
 	// Output: 0 <nil>
+}
+
+func ExampleSetPending() {
+	ctx := context.Background()
+	type background struct {
+		ResponseID string `json:"response_id"`
+	}
+	bought := 0
+	generate := idem.Wrap(idem.NewMemoryStore(), func(ctx context.Context, prompt string) (string, error) {
+		if bg, ok, err := idem.Pending[background](ctx); err != nil {
+			return "", err
+		} else if ok { // an earlier attempt started it: resume instead of buying again
+			return "answer from " + bg.ResponseID, nil
+		}
+		bought++
+		id := fmt.Sprintf("resp_%d", bought) // the provider's id, returned at once in background mode
+		if err := idem.SetPending(ctx, background{ResponseID: id}); err != nil {
+			return "", err
+		}
+		return "", errors.New("connection reset while waiting") // this attempt dies waiting
+	}, idem.WithKey(func(_ context.Context, prompt string) (string, error) { return "draft:" + prompt, nil }))
+
+	_, err := generate(ctx, "doc-1")
+	fmt.Println("attempt 1:", err)
+	answer, err := generate(ctx, "doc-1") // the retry takes the key over with the pending id
+	fmt.Println("attempt 2:", answer, err)
+	fmt.Println("generations bought:", bought)
+	// Output:
+	// attempt 1: connection reset while waiting
+	// attempt 2: answer from resp_1 <nil>
+	// generations bought: 1
+}
+
+func ExampleHeartbeat() {
+	slow := idem.Wrap(idem.NewMemoryStore(), func(ctx context.Context, n int) (int, error) {
+		for i := range n {
+			// Not activity.RecordHeartbeat: Wrap's own heartbeats repeat these details.
+			idem.Heartbeat(ctx, i)
+		}
+		return n, nil
+	}, idem.WithKey(func(_ context.Context, n int) (string, error) { return fmt.Sprint("count:", n), nil }))
+	fmt.Println(slow(context.Background(), 3))
+	// Output: 3 <nil>
 }

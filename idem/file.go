@@ -7,25 +7,50 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 )
 
-// FileStore keeps one JSON file per key in a directory, like the seed's
+// FileStore keeps records as JSON files in a directory, like the seed's
 // `(doc_id, version)` files, and is safe for several processes on one host
 // sharing that directory (and for concurrent use within a process).
 //
-// Layout: the record of key k is <dir>/<sha256(k)>.json, so any key maps to
-// a safe file name. Every change is written to a temporary file in the same
-// directory, fsynced, renamed over the record and followed by an fsync of the
-// directory, so a crash leaves either the old or the new record, never a torn
-// one. Changes to a key are serialized by flock(2) on one of 256 lock files
-// in <dir>/.locks (chosen by the key's hash), which the kernel releases when a
-// process dies. A network file system without working flock is not
-// supported; use [PostgresStore] across hosts.
+// Layout: the completed record of key k is <dir>/<sha256(k)>.json and its
+// claim, while one is held, <dir>/<sha256(k)>.claim, so any key maps to safe
+// file names. A file holds two JSON documents: the record (key,
+// fingerprint, state, owner, lease, expiry, pending data) on its first
+// line, then the outcome, so reading a record does not parse the outcome. A claim that finds the record completed (a replay) reads the
+// .json file without locking; completed records are only ever replaced by a
+// rename, so readers never see a torn one. Changes to a key are serialized
+// by flock(2) on one of 256 lock files in <dir>/.locks (chosen by the key's
+// hash), which the kernel releases when a process dies. A network file
+// system without working flock is not supported; use [PostgresStore]
+// across hosts.
+//
+// What is forced to disk (fsync) is what crash safety needs after a crash
+// of the host; a killed worker process loses nothing that reached the
+// kernel:
+//
+//   - Complete: the finished record, then the directory after renaming it
+//     to .json. A recorded outcome survives power loss.
+//   - SetPending: the claim file (written to a temporary file and renamed),
+//     then the directory. A recorded pending id survives power loss, and
+//     every later change to that claim is written to a temporary file,
+//     fsynced and renamed, so it is never torn.
+//   - Claim, Renew, Abandon of a claim without pending data: nothing; the
+//     claim file is rewritten in place. After power loss every holder on
+//     the host is dead, so a claim lost or cut by the crash only means the
+//     next attempt finds no claim or an older lease; a wrapped call
+//     re-derives the takeover from Temporal's attempt number ([Wrap]
+//     reconciles on any attempt after the first that finds no record). A
+//     claim file that does not decode is read as no claim.
+//   - Release and Purge: nothing; a deleted claim that reappears is a claim
+//     whose lease ends, an expired record that reappears is expired.
+//
+// A first call thus creates one file and forces two fsyncs, as a plain
+// durable write of its result would; a replay opens and reads one file.
 //
 // Use [NewFileStore]. Expired records stay on disk until [FileStore.Purge]
 // removes them.
@@ -42,6 +67,7 @@ var _ interface {
 const (
 	lockDir    = ".locks"
 	recordExt  = ".json"
+	claimExt   = ".claim"
 	tempPrefix = ".tmp-"
 )
 
@@ -64,10 +90,15 @@ func NewFileStore(dir string, opts ...StoreOption) (*FileStore, error) {
 // Dir returns the store's directory.
 func (s *FileStore) Dir() string { return s.dir }
 
-// fileRecord is the on-disk form of a Record: the outcome stays readable JSON.
+// fileRecord is the first line of a record file: the record without its
+// outcome, which follows on the next line(s) as a JSON document of its own,
+// so that reading a record never parses the outcome (Wrap decodes it once).
+// Outcome is read from the first line only in files written by an earlier
+// version (one indented document).
 type fileRecord struct {
 	Record
 	Outcome json.RawMessage `json:"outcome,omitempty"`
+	Pending json.RawMessage `json:"pending,omitempty"`
 }
 
 func hashKey(key string) string {
@@ -75,7 +106,9 @@ func hashKey(key string) string {
 	return hex.EncodeToString(h[:])
 }
 
-func (s *FileStore) path(hash string) string { return filepath.Join(s.dir, hash+recordExt) }
+func (s *FileStore) recordPath(hash string) string { return filepath.Join(s.dir, hash+recordExt) }
+func (s *FileStore) claimPath(hash string) string  { return filepath.Join(s.dir, hash+claimExt) }
+func (s *FileStore) tempPath(hash string) string   { return filepath.Join(s.dir, tempPrefix+hash) }
 
 // locked runs f while holding the lock stripe of the key's hash.
 func (s *FileStore) locked(ctx context.Context, hash string, f func() error) error {
@@ -90,149 +123,122 @@ func (s *FileStore) locked(ctx context.Context, hash string, f func() error) err
 	return f()
 }
 
-// read returns the record at hash, or nil when there is none.
-func (s *FileStore) read(hash, key string) (*Record, error) {
-	b, err := os.ReadFile(s.path(hash))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+// current returns the record of hash at now: the completed record while it
+// lives, else the claim, else the expired record (or a claim written by an
+// earlier version in the .json file), or nil. claimed says whether it is
+// the claim file's.
+func (s *FileStore) current(hash, key string, now time.Time) (r *Record, claimed bool, err error) {
+	done, err := s.load(s.recordPath(hash), key, false)
+	if err != nil || (done != nil && done.State == StateCompleted && now.Before(done.ExpiresAt)) {
+		return done, false, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("idem: read file store record: %w", err)
+	c, err := s.load(s.claimPath(hash), key, true)
+	if err != nil || c != nil {
+		return c, c != nil, err
 	}
-	var fr fileRecord
-	if err := json.Unmarshal(b, &fr); err != nil {
-		return nil, fmt.Errorf("idem: decode file store record %s: %w (delete the file to forget the key)", s.path(hash), err)
-	}
-	if key != "" && fr.Key != key {
-		return nil, fmt.Errorf("idem: file store record %s holds key %q, not %q", s.path(hash), fr.Key, key)
-	}
-	r := fr.Record
-	r.Outcome = fr.Outcome
-	return &r, nil
+	return done, false, nil
 }
 
-// write replaces the record at hash atomically and durably.
-func (s *FileStore) write(hash string, r *Record) error {
-	fr := fileRecord{Record: *r}
-	if len(r.Outcome) > 0 {
-		if !json.Valid(r.Outcome) {
-			return errors.New("idem: file store outcome must be a JSON document")
-		}
-		fr.Outcome = r.Outcome
-	}
-	b, err := json.MarshalIndent(fr, "", "  ")
-	if err != nil {
-		return fmt.Errorf("idem: encode file store record: %w", err)
-	}
-	tmp, err := os.CreateTemp(s.dir, tempPrefix+hash[:8]+"-*")
-	if err != nil {
-		return fmt.Errorf("idem: write file store record: %w", err)
-	}
-	name := tmp.Name()
-	_, err = tmp.Write(append(b, '\n'))
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(name, s.path(hash))
-	}
-	if err != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("idem: write file store record: %w", err)
-	}
-	return s.syncDir()
-}
-
-func (s *FileStore) remove(hash string) error {
-	if err := os.Remove(s.path(hash)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("idem: delete file store record: %w", err)
-	}
-	return s.syncDir()
-}
-
-func (s *FileStore) syncDir() error {
-	d, err := os.Open(s.dir)
-	if err != nil {
-		return fmt.Errorf("idem: sync file store directory: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("idem: sync file store directory: %w", err)
-	}
-	return nil
-}
-
-// Claim implements [Store].
+// Claim implements [Store]. A claim that changes nothing reads without
+// taking the lock; a claim the lock-free read cannot decide is read again
+// under the lock.
 func (s *FileStore) Claim(ctx context.Context, req ClaimRequest) (Claim, error) {
 	if err := req.validate(); err != nil {
 		return Claim{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return Claim{}, err
+	}
 	hash := hashKey(req.Key)
+	now := s.cfg.now()
+	if cur, _, err := s.current(hash, req.Key, now); err == nil {
+		if c, next := Decide(cur, req, now); next == nil {
+			return c, nil
+		}
+	}
 	var c Claim
 	err := s.locked(ctx, hash, func() error {
-		cur, err := s.read(hash, req.Key)
+		now := s.cfg.now()
+		cur, _, err := s.current(hash, req.Key, now)
 		if err != nil {
 			return err
 		}
 		var next *Record
-		c, next = Decide(cur, req, s.cfg.now())
+		c, next = Decide(cur, req, now)
 		if next == nil {
 			return nil
 		}
-		return s.write(hash, next)
+		return s.writeClaim(hash, next, false)
 	})
 	return c, err
 }
 
+// Renew implements [Store].
+func (s *FileStore) Renew(ctx context.Context, key, owner string, lease, ttl time.Duration) error {
+	if err := validRenewal(lease, ttl); err != nil {
+		return err
+	}
+	return s.update(ctx, key, owner, func(hash string, r *Record, now time.Time) error {
+		*r = renewed(*r, now, lease, ttl)
+		return s.writeClaim(hash, r, false)
+	})
+}
+
+// SetPending implements [Store].
+func (s *FileStore) SetPending(ctx context.Context, key, owner string, pending []byte) error {
+	return s.update(ctx, key, owner, func(hash string, r *Record, _ time.Time) error {
+		r.Pending = pending
+		return s.writeClaim(hash, r, true)
+	})
+}
+
 // Complete implements [Store].
 func (s *FileStore) Complete(ctx context.Context, key, owner string, outcome []byte, ttl time.Duration) error {
-	return s.update(ctx, key, owner, func(r *Record, now time.Time) bool {
+	return s.update(ctx, key, owner, func(hash string, r *Record, now time.Time) error {
+		hadPending := len(r.Pending) > 0
 		r.State = StateCompleted
 		r.LeaseUntil = time.Time{}
 		r.ExpiresAt = now.Add(ttl)
 		r.Outcome = outcome
-		return true
+		r.Pending = nil
+		return s.complete(hash, r, hadPending)
 	})
 }
 
 // Release implements [Store].
 func (s *FileStore) Release(ctx context.Context, key, owner string) error {
-	return s.update(ctx, key, owner, func(*Record, time.Time) bool { return false })
+	return s.update(ctx, key, owner, func(hash string, _ *Record, _ time.Time) error {
+		return removeFile(s.claimPath(hash))
+	})
 }
 
 // Abandon implements [Store].
 func (s *FileStore) Abandon(ctx context.Context, key, owner string) error {
-	return s.update(ctx, key, owner, func(r *Record, now time.Time) bool {
+	return s.update(ctx, key, owner, func(hash string, r *Record, now time.Time) error {
 		r.LeaseUntil = now
-		return true
+		return s.writeClaim(hash, r, false)
 	})
 }
 
-func (s *FileStore) update(ctx context.Context, key, owner string, f func(*Record, time.Time) bool) error {
+// update applies f to the claim that owner holds.
+func (s *FileStore) update(ctx context.Context, key, owner string, f func(hash string, r *Record, now time.Time) error) error {
 	hash := hashKey(key)
 	return s.locked(ctx, hash, func() error {
-		r, err := s.read(hash, key)
+		now := s.cfg.now()
+		r, claimed, err := s.current(hash, key, now)
 		if err != nil {
 			return err
 		}
-		if r == nil || r.State != StateClaimed || r.Owner != owner {
+		if !claimed || r.State != StateClaimed || r.Owner != owner {
 			return ErrNotOwner
 		}
-		if f(r, s.cfg.now()) {
-			return s.write(hash, r)
-		}
-		return s.remove(hash)
+		return f(hash, r, now)
 	})
 }
 
-// Purge implements [Purger]. It also removes temporary files left by a
-// process that crashed while writing.
+// Purge implements [Purger]. It also removes claims left unreadable by a
+// host crash and temporary files left by a process that crashed while
+// writing.
 func (s *FileStore) Purge(ctx context.Context) (int, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -250,17 +256,20 @@ func (s *FileStore) Purge(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		hash, ok := strings.CutSuffix(name, recordExt)
-		if !ok || len(hash) != sha256.Size*2 {
+		hash, ext := strings.TrimSuffix(name, filepath.Ext(name)), filepath.Ext(name)
+		if (ext != recordExt && ext != claimExt) || len(hash) != sha256.Size*2 {
 			continue
 		}
+		path := filepath.Join(s.dir, name)
 		err := s.locked(ctx, hash, func() error {
-			r, err := s.read(hash, "")
-			if err != nil || r == nil || s.cfg.now().Before(r.ExpiresAt) {
+			r, err := s.load(path, "", ext == claimExt)
+			if err != nil || (r != nil && s.cfg.now().Before(r.ExpiresAt)) {
 				return err
 			}
-			n++
-			return s.remove(hash)
+			if r != nil {
+				n++
+			}
+			return removeFile(path)
 		})
 		if err != nil {
 			return n, err

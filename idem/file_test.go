@@ -1,7 +1,10 @@
 package idem_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -34,15 +37,76 @@ func TestFileStoreRecordIsReadableJSON(t *testing.T) {
 	require.Len(t, files, 1)
 	b, err := os.ReadFile(files[0])
 	require.NoError(t, err)
+	// Two documents: the record, then its outcome.
+	dec := json.NewDecoder(bytes.NewReader(b))
 	var rec struct {
-		Key     string          `json:"key"`
-		State   string          `json:"state"`
-		Outcome json.RawMessage `json:"outcome"`
+		Key   string `json:"key"`
+		State string `json:"state"`
 	}
-	require.NoError(t, json.Unmarshal(b, &rec))
+	require.NoError(t, dec.Decode(&rec))
+	var outcome json.RawMessage
+	require.NoError(t, dec.Decode(&outcome))
 	assert.Equal(t, "draft:doc-1:2", rec.Key)
 	assert.Equal(t, "completed", rec.State)
-	assert.JSONEq(t, `{"result":{"doc_id":"doc-1","version":2,"draft":"text"}}`, string(rec.Outcome))
+	assert.JSONEq(t, `{"result":{"doc_id":"doc-1","version":2,"draft":"text"}}`, string(outcome))
+	assert.False(t, dec.More())
+}
+
+// Records written by the previous version (one indented document, claims in
+// the .json file) are still read: a recorded result replays, and an old
+// claim is taken over once its lease ends.
+func TestFileStoreReadsRecordsOfThePreviousVersion(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := idem.NewFileStore(dir)
+	require.NoError(t, err)
+	hash := func(k string) string {
+		h := sha256.Sum256([]byte(k))
+		return hex.EncodeToString(h[:])
+	}
+	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339Nano)
+	old := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, hash("done")+".json"), []byte(`{
+  "key": "done",
+  "fingerprint": "fp",
+  "state": "completed",
+  "owner": "old-worker",
+  "expires_at": "`+exp+`",
+  "outcome": {
+    "result": "recorded"
+  }
+}
+`), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, hash("held")+".json"), []byte(`{
+  "key": "held",
+  "fingerprint": "fp",
+  "state": "claimed",
+  "owner": "old-worker",
+  "lease_until": "`+old+`",
+  "expires_at": "`+exp+`"
+}
+`), 0o600))
+	req := idem.ClaimRequest{Key: "done", Fingerprint: "fp", Owner: "new", Lease: time.Minute, TTL: time.Hour}
+	c, err := s.Claim(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, idem.ClaimDone, c.Status)
+	assert.JSONEq(t, `{"result":"recorded"}`, string(c.Record.Outcome))
+
+	req.Key = "held"
+	c, err = s.Claim(ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, idem.ClaimTakenOver, c.Status)
+	assert.Equal(t, "old-worker", c.PreviousOwner)
+	req.Owner = "other"
+	c, err = s.Claim(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, idem.ClaimBusy, c.Status, "the new claim holds")
+	assert.Equal(t, "new", c.Record.Owner)
+	require.NoError(t, s.Complete(ctx, "held", "new", []byte(`{"result":"new"}`), time.Hour))
+	c, err = s.Claim(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, idem.ClaimDone, c.Status)
+	assert.JSONEq(t, `{"result":"new"}`, string(c.Record.Outcome))
 }
 
 func TestFileStoreCorruptRecordIsAnError(t *testing.T) {
@@ -53,12 +117,14 @@ func TestFileStoreCorruptRecordIsAnError(t *testing.T) {
 	req := idem.ClaimRequest{Key: "k", Fingerprint: "fp", Owner: "a", Lease: time.Minute, TTL: time.Hour}
 	_, err = s.Claim(ctx, req)
 	require.NoError(t, err)
+	require.NoError(t, s.Complete(ctx, "k", "a", []byte(`{"result":1}`), time.Hour))
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	require.NoError(t, err)
 	require.Len(t, files, 1)
 	require.NoError(t, os.WriteFile(files[0], []byte(`{"key":"k",`), 0o600))
+	req.Owner = "b"
 	_, err = s.Claim(ctx, req)
-	require.Error(t, err)
+	require.Error(t, err, "a recorded outcome is never cut by a crash: this one was damaged otherwise")
 	assert.Contains(t, err.Error(), "delete the file")
 }
 
@@ -120,4 +186,70 @@ func fileStoreProcess(t *testing.T, dir string) {
 		}
 		require.Equal(t, k, out)
 	}
+}
+
+// A claim is written without fsync; after a host crash its file may be
+// empty, zero-filled or cut. That reads as no claim (the retry reconciles,
+// see TestRetryAfterALostClaimReconciles), and Purge removes it.
+func TestFileStoreClaimCutByAHostCrashIsNoRecord(t *testing.T) {
+	ctx := context.Background()
+	for name, content := range map[string][]byte{
+		"empty":       {},
+		"zero-filled": make([]byte, 180),
+		"cut":         []byte(`{"key":"k","fingerprint":"fp","sta`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := idem.NewFileStore(dir)
+			require.NoError(t, err)
+			req := idem.ClaimRequest{Key: "k", Fingerprint: "fp", Owner: "a", Lease: time.Minute, TTL: time.Hour}
+			_, err = s.Claim(ctx, req)
+			require.NoError(t, err)
+			files, err := filepath.Glob(filepath.Join(dir, "*.claim"))
+			require.NoError(t, err)
+			require.Len(t, files, 1)
+			require.NoError(t, os.WriteFile(files[0], content, 0o600))
+
+			n, err := s.Purge(ctx)
+			require.NoError(t, err)
+			assert.Zero(t, n, "nothing expired")
+			_, err = os.Stat(files[0])
+			require.ErrorIs(t, err, os.ErrNotExist, "the cut claim is removed")
+
+			require.NoError(t, os.WriteFile(files[0], content, 0o600))
+			req.Owner = "b"
+			c, err := s.Claim(ctx, req)
+			require.NoError(t, err)
+			assert.Equal(t, idem.ClaimNew, c.Status)
+		})
+	}
+}
+
+// Completing a claim with pending data writes the record and then deletes
+// the claim file; if a host crash brings that claim back, the record wins.
+func TestFileStoreRecordWinsOverAClaimACrashBroughtBack(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := idem.NewFileStore(dir)
+	require.NoError(t, err)
+	req := idem.ClaimRequest{Key: "k", Fingerprint: "fp", Owner: "a", Lease: time.Minute, TTL: time.Hour}
+	_, err = s.Claim(ctx, req)
+	require.NoError(t, err)
+	require.NoError(t, s.SetPending(ctx, "k", "a", []byte(`{"id":"gen_1"}`)))
+	claims, err := filepath.Glob(filepath.Join(dir, "*.claim"))
+	require.NoError(t, err)
+	require.Len(t, claims, 1)
+	claim, err := os.ReadFile(claims[0])
+	require.NoError(t, err)
+	require.NoError(t, s.Complete(ctx, "k", "a", []byte(`{"result":"answer"}`), time.Hour))
+	_, err = os.Stat(claims[0])
+	require.ErrorIs(t, err, os.ErrNotExist)
+
+	require.NoError(t, os.WriteFile(claims[0], claim, 0o600)) // the crash undid the delete
+	req.Owner = "b"
+	c, err := s.Claim(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, idem.ClaimDone, c.Status)
+	assert.JSONEq(t, `{"result":"answer"}`, string(c.Record.Outcome))
+	require.ErrorIs(t, s.Renew(ctx, "k", "a", time.Minute, time.Hour), idem.ErrNotOwner, "the stale claim holds nothing")
 }

@@ -117,33 +117,6 @@ func TestCrashMidCallIsReconciled(t *testing.T) {
 	assert.Equal(t, 1, pay.Count(), "charged once")
 }
 
-func TestInProgressRetriesWhenTheLeaseEnds(t *testing.T) {
-	srv := durabletest.Server(t)
-	ctx := testContext(t)
-	pay := newPayments()
-	store := idem.NewMemoryStore()
-	order := Order{ID: "order-9", Cents: 100}
-	fp, err := idem.Fingerprint(order)
-	require.NoError(t, err)
-	// Another worker holds the key for 2 s and then dies.
-	_, err = store.Claim(ctx, idem.ClaimRequest{Key: "charge:order-9", Fingerprint: fp, Owner: "other-worker", Lease: 2 * time.Second, TTL: time.Hour})
-	require.NoError(t, err)
-
-	w := durabletest.StartWorker(t, srv, func(r worker.Registry) {
-		r.RegisterWorkflow(ChargeWorkflow)
-		r.RegisterActivityWithOptions(idem.Wrap(store, pay.Charge, idem.WithKey(orderKey)), activity.RegisterOptions{Name: "Charge"})
-	})
-	run, err := srv.Client().ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: w.TaskQueue}, ChargeWorkflow, order)
-	require.NoError(t, err)
-	var got Receipt
-	require.NoError(t, run.Get(ctx, &got))
-	assert.Equal(t, 1, pay.Count())
-	attempt := lastAttempt(ctx, t, srv.Client(), run.GetID(), run.GetRunID())
-	assert.GreaterOrEqual(t, attempt, int32(2), "the first attempt found the claim in progress")
-	assert.LessOrEqual(t, attempt, int32(3),
-		"NextRetryDelay (the remaining lease) replaced the policy's 100 ms backoff, so there was no retry storm")
-}
-
 // KeySeen is what the "Key" activity reports about its attempt.
 type KeySeen struct {
 	RunID, ActivityID, Key string

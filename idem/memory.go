@@ -1,6 +1,7 @@
 package idem
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"time"
@@ -56,7 +57,27 @@ func (s *MemoryStore) Complete(ctx context.Context, key, owner string, outcome [
 		r.State = StateCompleted
 		r.LeaseUntil = time.Time{}
 		r.ExpiresAt = now.Add(ttl)
-		r.Outcome = append([]byte(nil), outcome...)
+		r.Outcome = bytes.Clone(outcome)
+		r.Pending = nil
+		return true
+	})
+}
+
+// Renew implements [Store].
+func (s *MemoryStore) Renew(ctx context.Context, key, owner string, lease, ttl time.Duration) error {
+	if err := validRenewal(lease, ttl); err != nil {
+		return err
+	}
+	return s.update(ctx, key, owner, func(r *Record, now time.Time) bool {
+		*r = renewed(*r, now, lease, ttl)
+		return true
+	})
+}
+
+// SetPending implements [Store].
+func (s *MemoryStore) SetPending(ctx context.Context, key, owner string, pending []byte) error {
+	return s.update(ctx, key, owner, func(r *Record, _ time.Time) bool {
+		r.Pending = bytes.Clone(pending)
 		return true
 	})
 }

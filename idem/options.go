@@ -9,15 +9,15 @@ import (
 
 const (
 	// DefaultLease is the lease [Wrap] takes without [WithLease] outside an
-	// activity attempt with a deadline. Inside one the lease is the time
-	// left until the attempt's deadline plus [LeaseMargin]: the attempt's
-	// context ends at that deadline, so a live attempt is never taken over,
-	// and the retry of an attempt whose worker died waits no longer than
-	// the attempt could have run.
-	DefaultLease = 5 * time.Minute
-	// LeaseMargin is added to the attempt's remaining time when [Wrap]
-	// derives the lease from the activity's deadline.
-	LeaseMargin = 10 * time.Second
+	// activity or when the activity has no HeartbeatTimeout (with one, the
+	// lease is the HeartbeatTimeout). When the attempt's deadline is nearer,
+	// the lease is the time left until it, but at least [MinLease]. The
+	// lease is renewed while the body runs, so it bounds how long a crashed
+	// holder blocks the key, not how long the body may run.
+	DefaultLease = 30 * time.Second
+	// MinLease is the shortest lease [Wrap] derives from an activity's
+	// deadline.
+	MinLease = time.Second
 	// DefaultTTL is how long [Wrap] keeps a record without [WithTTL].
 	DefaultTTL = 24 * time.Hour
 )
@@ -32,6 +32,7 @@ type config struct {
 	recType      [2]reflect.Type
 	lease, ttl   time.Duration
 	skipFailures bool
+	noHeartbeats bool
 }
 
 func newConfig(opts []Option) config {
@@ -60,11 +61,13 @@ func WithKey[In any](f func(ctx context.Context, in In) (string, error)) Option 
 
 // WithReconcile sets a hook that runs when a claim was taken over from an
 // owner whose lease ended (it crashed, or its attempt failed in a way that
-// leaves the outcome unknown), before the body runs again. It asks the
-// outside system what happened, for example a payment lookup by key:
+// leaves the outcome unknown), and when an attempt after the first finds no
+// record (a claim lost with its host), before the body runs again. It asks
+// the outside system what happened, for example a payment lookup by key:
 // found=true records out as the result without running the body;
 // found=false runs the body; an error is returned and the claim is abandoned
-// so that the next attempt reconciles again. [KeyFrom] works in f.
+// so that the next attempt reconciles again. [KeyFrom] and [Pending] work
+// in f, and the lease is renewed while it runs.
 //
 // With a reconcile hook, a retryable failure of the body abandons the claim
 // instead of releasing it (the side effect may have happened), so the next
@@ -77,11 +80,17 @@ func WithReconcile[In, Out any](f func(ctx context.Context, key string, in In) (
 	}
 }
 
-// WithLease sets how long a claim holds before another attempt may take it
-// over. It must exceed the activity's StartToCloseTimeout, or a slow but
-// live attempt can be taken over and the body run twice. Without it (or
-// with d <= 0) the lease is the attempt's remaining time plus
-// [LeaseMargin] ([DefaultLease] outside an activity).
+// WithLease sets the lease of a claim: how long after its holder's last
+// renewal another attempt may take the key over. [Wrap] renews the lease
+// every third of it while the body runs, so a live holder keeps its key
+// however long the body takes, and a crashed one blocks the key for at most
+// d. Without it (or with d <= 0) the lease is the activity's
+// HeartbeatTimeout when set, else [DefaultLease] or the time left until
+// the attempt's deadline when shorter (at least [MinLease]).
+//
+// A shorter lease means a faster takeover after a crash and more store
+// writes (one renewal per d/3 per running call); a lease much longer than
+// the HeartbeatTimeout delays the retry after a crash by the difference.
 func WithLease(d time.Duration) Option {
 	return func(c *config) { c.lease = d }
 }
@@ -103,6 +112,18 @@ func WithTTL(d time.Duration) Option {
 // category but not its details or cause.
 func WithRecordFailures(record bool) Option {
 	return func(c *config) { c.skipFailures = !record }
+}
+
+// WithHeartbeats says whether [Wrap] heartbeats on its own while the body
+// runs (default true). It does so, with each lease renewal, only in a
+// regular (not local) activity that has a HeartbeatTimeout, so that a body
+// which does not heartbeat keeps its attempt alive and a crashed worker is
+// detected after the HeartbeatTimeout. A heartbeat replaces the details
+// the server holds, so a body that reports details must report them with
+// [Heartbeat], whose last details Wrap's own heartbeats repeat, or pass
+// WithHeartbeats(false) and heartbeat often enough itself.
+func WithHeartbeats(on bool) Option {
+	return func(c *config) { c.noHeartbeats = !on }
 }
 
 // typed checks the generic options against Wrap's types. It panics, at Wrap

@@ -85,3 +85,31 @@ func TestPostgresStoreMigration(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// A table created by the previous version (no pending column) gets it when
+// the store migrates, and keeps its records.
+func TestPostgresStoreMigratesATableOfThePreviousVersion(t *testing.T) {
+	ctx := context.Background()
+	pool := postgresPool(t)
+	table := "idem_test_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:16]
+	t.Cleanup(func() {
+		_, err := pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+table)
+		assert.NoError(t, err)
+	})
+	_, err := pool.Exec(ctx, `CREATE TABLE `+table+` (
+    key text PRIMARY KEY, fingerprint text NOT NULL, state text NOT NULL, owner text NOT NULL,
+    lease_until timestamptz, expires_at timestamptz NOT NULL, outcome json,
+    taken_over_from text NOT NULL DEFAULT '', updated_at timestamptz NOT NULL);
+INSERT INTO `+table+` VALUES ('done', 'fp', 'completed', 'old', NULL, now() + interval '1 hour', '{"result":"old"}', '', now())`)
+	require.NoError(t, err)
+
+	s, err := idem.NewPostgresStore(ctx, pool, idem.WithTable(table))
+	require.NoError(t, err)
+	c, err := s.Claim(ctx, idem.ClaimRequest{Key: "done", Fingerprint: "fp", Owner: "new", Lease: time.Minute, TTL: time.Hour})
+	require.NoError(t, err)
+	assert.Equal(t, idem.ClaimDone, c.Status)
+	assert.JSONEq(t, `{"result":"old"}`, string(c.Record.Outcome))
+	_, err = s.Claim(ctx, idem.ClaimRequest{Key: "k", Fingerprint: "fp", Owner: "a", Lease: time.Minute, TTL: time.Hour})
+	require.NoError(t, err)
+	require.NoError(t, s.SetPending(ctx, "k", "a", []byte(`{"id":"gen_1"}`)))
+}

@@ -42,6 +42,12 @@ func postgresPool(t testing.TB) *pgxpool.Pool { return durabletest.Postgres(t) }
 
 // postgresStore returns a store on a table of its own, dropped after the test.
 func postgresStore(t testing.TB, pool *pgxpool.Pool, opts ...idem.StoreOption) *idem.PostgresStore {
+	s, _ := postgresTableStore(t, pool, opts...)
+	return s
+}
+
+// postgresTableStore is postgresStore that also names the table.
+func postgresTableStore(t testing.TB, pool *pgxpool.Pool, opts ...idem.StoreOption) (*idem.PostgresStore, string) {
 	t.Helper()
 	table := "idem_test_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:16]
 	ctx := context.Background()
@@ -51,5 +57,5 @@ func postgresStore(t testing.TB, pool *pgxpool.Pool, opts ...idem.StoreOption) *
 		_, err := pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+table)
 		assert.NoError(t, err)
 	})
-	return s
+	return s, table
 }

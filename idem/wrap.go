@@ -2,18 +2,10 @@ package idem
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"log/slog"
-	"os"
-	"strconv"
-	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -32,15 +24,24 @@ const storeTimeout = 10 * time.Second
 // of in (SHA-256 of its JSON), then claims the key in store:
 //
 //   - a new claim (or one taken over from a crashed owner, after the
-//     [WithReconcile] hook) runs fn with the key in its context ([KeyFrom]);
+//     [WithReconcile] hook) runs fn with the key in its context ([KeyFrom])
+//     and, if taken over, the previous owner's pending data ([Pending]);
 //     its result, or its non-retryable failure, is recorded and returned;
 //     a retryable failure (or a panic) releases the claim so the next
-//     attempt runs fn again;
+//     attempt runs fn again, or abandons it to a takeover when the outcome
+//     is uncertain (a reconcile hook is set, or pending data is recorded);
 //   - a recorded outcome is decoded and returned without running fn;
 //   - a live claim held by another attempt returns a retryable
 //     [ErrTypeInProgress] error whose NextRetryDelay is the remaining lease;
 //   - a record with another fingerprint returns a non-retryable
 //     [ErrTypeKeyReused] error.
+//
+// While fn (or the reconcile hook) runs, Wrap renews the claim's lease
+// every third of it ([WithLease]) and, in an activity with a
+// HeartbeatTimeout, heartbeats ([WithHeartbeats]). If the store refuses a
+// renewal (the key was taken over) or cannot renew before the lease could
+// end, fn's context is cancelled with cause [ErrLeaseLost], and the store
+// refuses to record its outcome if another attempt holds the key.
 //
 // Results and recorded failures are stored as JSON (encoding/json, as the
 // SDK's default data converter encodes non-proto values). If the store fails
@@ -81,8 +82,8 @@ func (w *wrapper[In, Out]) call(ctx context.Context, in In) (Out, error) {
 	if err != nil {
 		return zero, invalidError("idem: fingerprint the input of key %q: %v: the input must encode as JSON", key, err)
 	}
-	owner := newOwner()
-	c, err := w.store.Claim(ctx, ClaimRequest{Key: key, Fingerprint: fp, Owner: owner, Lease: w.lease(ctx), TTL: w.cfg.ttl})
+	owner, lease := newOwner(), w.lease(ctx)
+	c, claimed, err := w.claim(ctx, key, fp, owner, lease)
 	if err != nil {
 		return zero, storeError(key, err)
 	}
@@ -93,46 +94,92 @@ func (w *wrapper[In, Out]) call(ctx context.Context, in In) (Out, error) {
 		return zero, inProgressError(key, c)
 	case ClaimMismatch:
 		return zero, keyReusedError(key, c.Record.Fingerprint, fp)
-	case ClaimTakenOver:
-		logger(ctx).Warn("idem: taking over a claim whose lease ended", "key", key, "previous_owner", c.PreviousOwner)
-		if w.reconcile != nil {
-			out, found, err := w.reconcile(WithKeyContext(ctx, key), key, in)
-			if err != nil {
-				w.giveUp(ctx, key, owner, true)
-				return zero, err
-			}
-			if found {
-				w.finish(ctx, key, owner, out, nil)
-				return out, nil
-			}
-		}
-	case ClaimNew:
+	case ClaimNew, ClaimTakenOver:
+		h := &holder{store: w.store, key: key, owner: owner, lease: lease, ttl: w.cfg.ttl, claimed: claimed, pending: c.Record.Pending}
+		return w.hold(ctx, h, c.Status == ClaimTakenOver, c.PreviousOwner, in)
 	default:
 		return zero, storeError(key, fmt.Errorf("store returned unknown claim status %d", c.Status))
 	}
-	return w.run(ctx, key, owner, in)
 }
 
-func (w *wrapper[In, Out]) run(ctx context.Context, key, owner string, in In) (out Out, err error) {
-	returned := false
+// claim claims key for owner and says when it asked (the store's lease
+// began after that). A busy claim whose holder has missed a renewal (less
+// than two thirds of a lease left) is probably dead: the call waits for the
+// rest of its lease once, in this attempt, and claims again, rather than
+// going back to the server for a retry.
+func (w *wrapper[In, Out]) claim(ctx context.Context, key, fp, owner string, lease time.Duration) (c Claim, claimed time.Time, err error) {
+	for waited := false; ; waited = true {
+		claimed = time.Now()
+		c, err = w.store.Claim(ctx, ClaimRequest{Key: key, Fingerprint: fp, Owner: owner, Lease: lease, TTL: w.cfg.ttl})
+		if err != nil || c.Status != ClaimBusy || waited {
+			return c, claimed, err
+		}
+		left := c.Remaining()
+		if left <= 0 || left >= lease*2/3 {
+			return c, claimed, nil // the holder renews: a live holder
+		}
+		if d := deadline(ctx); !d.IsZero() && time.Until(d) < 2*left {
+			return c, claimed, nil
+		}
+		heartbeat := w.renewal(ctx, lease).heartbeat
+		if heartbeat {
+			activity.RecordHeartbeat(ctx)
+		}
+		t := time.NewTimer(left)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return c, claimed, nil
+		}
+		if heartbeat { // the wait may take most of a HeartbeatTimeout
+			activity.RecordHeartbeat(ctx)
+		}
+	}
+}
+
+// hold runs the reconcile hook and fn while h keeps the lease, then records
+// the outcome or gives the claim up.
+func (w *wrapper[In, Out]) hold(ctx context.Context, h *holder, takenOver bool, prev string, in In) (Out, error) {
+	bctx := h.start(ctx, w.renewal(ctx, h.lease))
 	defer func() {
-		if !returned { // fn panicked: the outcome is unknown
-			w.giveUp(ctx, key, owner, w.reconcile != nil)
+		if h.holding() { // fn or the hook panicked: the outcome is unknown
+			h.stop()
+			w.giveUp(ctx, h, true)
 		}
 	}()
-	out, err = w.fn(WithKeyContext(ctx, key), in)
-	returned = true
+	if takenOver {
+		logger(ctx).Warn("idem: taking over a claim whose lease ended", "key", h.key, "previous_owner", prev,
+			"pending", len(h.pending) > 0)
+	}
+	if w.reconcile != nil && (takenOver || attempt(ctx) > 1) {
+		// A retry that finds no record may follow a claim lost with its host
+		// (see FileStore): reconcile as after a takeover.
+		out, found, err := w.reconcile(bctx, h.key, in)
+		if err != nil {
+			h.stop()
+			w.giveUp(ctx, h, true)
+			return out, h.failed(err)
+		}
+		if found {
+			h.stop()
+			w.finish(ctx, h, out, nil)
+			return out, nil
+		}
+	}
+	out, err := w.fn(bctx, in)
+	h.stop()
 	if err == nil {
-		w.finish(ctx, key, owner, out, nil)
+		w.finish(ctx, h, out, nil)
 		return out, nil
 	}
 	// Only a top-level ApplicationError is non-retryable to Temporal.
 	if ae, ok := err.(*temporal.ApplicationError); ok && ae.NonRetryable() && !w.cfg.skipFailures {
-		w.finish(ctx, key, owner, out, ae)
+		w.finish(ctx, h, out, ae)
 		return out, err
 	}
-	w.giveUp(ctx, key, owner, w.reconcile != nil)
-	return out, err
+	w.giveUp(ctx, h, w.reconcile != nil)
+	return out, h.failed(err)
 }
 
 func (w *wrapper[In, Out]) keyOf(ctx context.Context, in In) (string, error) {
@@ -156,48 +203,71 @@ func (w *wrapper[In, Out]) keyOf(ctx context.Context, in In) (string, error) {
 	return k, nil
 }
 
-// lease is WithLease, or the attempt's remaining time plus LeaseMargin.
+// lease is WithLease; else the activity's HeartbeatTimeout; else
+// DefaultLease, or the time left until the attempt's deadline when
+// shorter, but at least MinLease.
 func (w *wrapper[In, Out]) lease(ctx context.Context) time.Duration {
 	if w.cfg.lease > 0 {
 		return w.cfg.lease
 	}
-	if activity.IsActivity(ctx) {
-		if d := activity.GetInfo(ctx).Deadline; !d.IsZero() {
-			return time.Until(d) + LeaseMargin
-		}
+	if !activity.IsActivity(ctx) {
+		return DefaultLease
+	}
+	info := activity.GetInfo(ctx)
+	if info.HeartbeatTimeout > 0 && !info.IsLocalActivity {
+		return info.HeartbeatTimeout
+	}
+	if !info.Deadline.IsZero() {
+		return min(DefaultLease, max(time.Until(info.Deadline), MinLease))
 	}
 	return DefaultLease
 }
 
+// renewal says how often a holder of lease renews it (a third of the
+// lease, or of the HeartbeatTimeout when shorter) and whether it heartbeats.
+func (w *wrapper[In, Out]) renewal(ctx context.Context, lease time.Duration) renewal {
+	r := renewal{every: lease / 3}
+	if activity.IsActivity(ctx) {
+		info := activity.GetInfo(ctx)
+		if hb := info.HeartbeatTimeout; hb > 0 && !info.IsLocalActivity {
+			r.every = min(r.every, hb/3)
+			r.heartbeat = !w.cfg.noHeartbeats
+		}
+	}
+	r.every = max(r.every, time.Millisecond)
+	return r
+}
+
 // finish records the outcome: out, or failure when it is non-nil.
-func (w *wrapper[In, Out]) finish(ctx context.Context, key, owner string, out Out, failure *temporal.ApplicationError) {
+func (w *wrapper[In, Out]) finish(ctx context.Context, h *holder, out Out, failure *temporal.ApplicationError) {
 	b, err := encodeOutcome(out, failure)
 	if err != nil {
 		logger(ctx).Error("idem: result does not encode as JSON and is not recorded; a later attempt reconciles or runs the body again",
-			"key", key, "error", err)
-		w.giveUp(ctx, key, owner, true)
+			"key", h.key, "error", err)
+		w.giveUp(ctx, h, true)
 		return
 	}
 	sctx, cancel := detach(ctx)
 	defer cancel()
-	if err := w.store.Complete(sctx, key, owner, b, w.cfg.ttl); err != nil {
-		logger(ctx).Error("idem: outcome not recorded; Temporal still gets it from this attempt", "key", key, "error", err)
+	if err := w.store.Complete(sctx, h.key, h.owner, b, h.ttl); err != nil {
+		logger(ctx).Error("idem: outcome not recorded; Temporal still gets it from this attempt", "key", h.key, "error", err)
 	}
 }
 
-// giveUp releases the claim (the next attempt runs the body), or abandons it
-// when the outcome is uncertain and a reconcile hook can settle it.
-func (w *wrapper[In, Out]) giveUp(ctx context.Context, key, owner string, abandon bool) {
+// giveUp releases the claim (the next attempt runs the body afresh), or
+// abandons it to a takeover when the outcome is uncertain or pending data
+// lets the next attempt resume.
+func (w *wrapper[In, Out]) giveUp(ctx context.Context, h *holder, uncertain bool) {
 	sctx, cancel := detach(ctx)
 	defer cancel()
 	var err error
-	if abandon {
-		err = w.store.Abandon(sctx, key, owner)
+	if uncertain || h.hasPending() {
+		err = w.store.Abandon(sctx, h.key, h.owner)
 	} else {
-		err = w.store.Release(sctx, key, owner)
+		err = w.store.Release(sctx, h.key, h.owner)
 	}
 	if err != nil {
-		logger(ctx).Warn("idem: claim not released; the next attempt waits for its lease", "key", key, "error", err)
+		logger(ctx).Warn("idem: claim not given up; the next attempt waits for its lease", "key", h.key, "error", err)
 	}
 }
 
@@ -211,72 +281,16 @@ func detach(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 }
 
-// Fingerprint is the input fingerprint [Wrap] records with a key: the
-// SHA-256 (hex) of in's JSON encoding. Map keys are sorted by encoding/json,
-// so equal inputs have equal fingerprints.
-func Fingerprint(in any) (string, error) {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:]), nil
-}
-
-// The recorded outcome is a JSON document, {"result": ...} or
-// {"error": {"type": ..., "message": ..., "category": ...}}.
-type failure struct {
-	Type     string `json:"type"`
-	Message  string `json:"message"`
-	Category int    `json:"category,omitempty"`
-}
-
-func encodeOutcome[Out any](out Out, f *temporal.ApplicationError) ([]byte, error) {
-	if f != nil {
-		return json.Marshal(struct {
-			Error failure `json:"error"`
-		}{failure{Type: f.Type(), Message: f.Message(), Category: int(f.Category())}})
-	}
-	return json.Marshal(struct {
-		Result Out `json:"result"`
-	}{out})
-}
-
-func decodeOutcome[Out any](key string, b []byte) (Out, error) {
-	var o struct {
-		Result Out      `json:"result"`
-		Error  *failure `json:"error"`
-	}
-	if err := json.Unmarshal(b, &o); err != nil {
-		return o.Result, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("idem: recorded result of key %q does not decode into %T: %v: delete the record or wait for its TTL", key, o.Result, err),
-			ErrTypeUnreadable, nil)
-	}
-	if o.Error != nil {
-		var zero Out
-		return zero, temporal.NewApplicationErrorWithOptions(o.Error.Message, o.Error.Type, temporal.ApplicationErrorOptions{
-			NonRetryable: true, Category: temporal.ApplicationErrorCategory(o.Error.Category),
-		})
-	}
-	return o.Result, nil
-}
-
-// Owners are unique per call: host, process, process start and a counter.
-var (
-	ownerPrefix = func() string {
-		host, _ := os.Hostname()
-		return host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
-	}()
-	ownerSeq atomic.Uint64
-)
-
-func newOwner() string {
-	return ownerPrefix + strconv.FormatUint(ownerSeq.Add(1), 10)
-}
-
-func logger(ctx context.Context) log.Logger {
+func deadline(ctx context.Context) time.Time {
 	if activity.IsActivity(ctx) {
-		return activity.GetLogger(ctx)
+		return activity.GetInfo(ctx).Deadline
 	}
-	return log.NewStructuredLogger(slog.Default())
+	return time.Time{}
+}
+
+func attempt(ctx context.Context) int32 {
+	if activity.IsActivity(ctx) {
+		return activity.GetInfo(ctx).Attempt
+	}
+	return 1
 }
