@@ -26,6 +26,14 @@
 // asserts its status code and error type, that no session was opened, and
 // that neither review's version, phase, approvals or audit count changed.
 //
+// TestAgentCatalogue holds package agent's cases: an unknown tool,
+// arguments that are not JSON or do not match the tool's schema, a tool's
+// refusal (final and recorded), a call that needs approval without one, an
+// approval for other arguments, an approval after its expiry, an edit that
+// is not JSON, a call key reused for other arguments, and a model that
+// loops; each checks the typed error (or the loop's stop) and that no
+// refund ran more than once.
+//
 // TestAPIKeyNeverInHistory runs LLM calls whose provider errors echo the API
 // key through a workflow on a real dev server, with no payload codec, and
 // asserts that the key appears nowhere in the raw history bytes. Its "short"

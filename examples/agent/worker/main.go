@@ -1,0 +1,101 @@
+// Command worker runs the support agent's worker and serves the reviewer
+// pages where refunds are approved, edited or rejected.
+//
+//	go run ./examples/agent/worker -data /tmp/support-agent -http :8091 -demo-login
+//
+// TEMPORAL_ADDRESS and the other TEMPORAL_* variables choose the server
+// (a local `temporal server start-dev` by default); OPENAI_API_KEY,
+// OPENAI_BASE_URL and OPENAI_MODEL choose the model (the offline model when
+// neither is set). The pages identify reviewers by the X-Reviewer header,
+// or, with -demo-login, by a name picked on a login page: for demos only
+// (examples/docapproval's worker shows OpenID Connect and signed links).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/worker"
+
+	"github.com/durable-llm/durable-llm/durable"
+	supportagent "github.com/durable-llm/durable-llm/examples/agent"
+	"github.com/durable-llm/durable-llm/hitl"
+	"github.com/durable-llm/durable-llm/hitl/hitlhttp"
+	"github.com/durable-llm/durable-llm/llm"
+)
+
+func main() {
+	data := flag.String("data", supportagent.DefaultDataDir(), "directory of the shop, idempotency records and messages")
+	addr := flag.String("http", ":8091", "address of the reviewer pages (empty: none)")
+	queue := flag.String("task-queue", supportagent.TaskQueue, "task queue to poll")
+	demoLogin := flag.Bool("demo-login", false, "serve a login page where anyone can act as any reviewer (demos only)")
+	flag.Parse()
+	if err := run(*data, *addr, *queue, *demoLogin); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run(data, addr, queue string, demoLogin bool) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts, err := durable.LoadClientOptions()
+	if err != nil {
+		return err
+	}
+	c, err := durable.DialOptions(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := hitl.RegisterSearchAttributes(ctx, c, opts.Namespace); err != nil {
+		slog.Warn("the review list needs the HITL* search attributes", "error", err)
+	}
+
+	llmCfg := llm.FromEnv()
+	fmt.Println(llmCfg.Describe())
+	w, err := supportagent.NewWorker(supportagent.Config{Dir: data, LLM: llmCfg})
+	if err != nil {
+		return err
+	}
+	wk := worker.New(c, queue, worker.Options{})
+	w.Register(wk)
+	if err := wk.Start(); err != nil {
+		return err
+	}
+	defer wk.Stop()
+	fmt.Printf("worker polling task queue %q; shop, idempotency records and messages in %s\n", queue, data)
+	if addr == "" {
+		<-ctx.Done()
+		return nil
+	}
+	h, err := supportagent.ReviewHandler(c, hitlhttp.HeaderAuth{}, demoLogin)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	fmt.Printf("reviewer pages on http://localhost%s%s/ (X-Reviewer header%s)\n", addr, supportagent.ReviewPrefix, map[bool]string{true: " or the demo login", false: ""}[demoLogin])
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve %s: %w", addr, err)
+		}
+	case <-ctx.Done():
+	}
+	return nil
+}
