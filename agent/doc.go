@@ -119,7 +119,7 @@
 // The offline model (llm.Offline) calls tools by a documented rule, so
 // agents run in tests and demos without a key; llm/llmtest scripts a
 // provider's tool calls and failures. The package's integration tests run
-// on a real dev server (durable/durabletest): a worker killed during a
+// on a real dev server (durable/durabletest): a worker process SIGKILLed during a
 // side-effecting tool and during an approved action (the effect happens
 // once), an approval for other arguments, a denial fed back to the model,
 // compaction and continue-as-new, a budget review that raises the limit.

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -134,87 +132,6 @@ func attempts(ctx context.Context, t *testing.T, c client.Client, id, runID stri
 		}
 	}
 	return out
-}
-
-// TestIntegrationCrashDuringSideEffect kills the worker after send_email's
-// body sent the email and before Temporal heard of it. The retry on a new
-// worker returns the recorded result: one email.
-func TestIntegrationCrashDuringSideEffect(t *testing.T) {
-	srv := durabletest.Server(t)
-	s := newShop()
-	cp := durabletest.NewCrashPoint(ToolActivity("send_email"))
-	w := agentWorker(t, srv, s, t.TempDir(), nil, worker.Options{Interceptors: []interceptor.WorkerInterceptor{cp}})
-	c := srv.Client()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	run := startAgent(ctx, t, c, w, Config{
-		Prompt:      "Please lookup order A-1001 and send email to the customer.",
-		Tools:       []string{"lookup_order", "send_email"},
-		ToolOptions: fastTools(),
-	})
-	select {
-	case <-cp.Reached():
-	case <-ctx.Done():
-		t.Fatal("send_email never ran")
-	}
-	_, _, emails := s.counts()
-	require.Equal(t, 1, emails, "the email went out before the crash")
-	w.Kill()
-	cp.Disarm()
-	w.Restart()
-
-	res := result(ctx, t, run)
-	assert.Equal(t, StopAnswered, res.Stop)
-	_, _, emails = s.counts()
-	assert.Equal(t, 1, emails, "exactly one email")
-	assert.Equal(t, OutcomeOK, record(res, "send_email").Outcome)
-	assert.GreaterOrEqual(t, attempts(ctx, t, c, run.GetID(), run.GetRunID())[ToolActivity("send_email")], int32(2), "retried after the crash")
-}
-
-// TestIntegrationCrashDuringApprovedAction: the reviewer approves the
-// refund, the worker dies in the middle of it (after the payment API took
-// the refund, before the result was recorded), and the retry on a new
-// worker reconciles by the idempotency key: one refund.
-func TestIntegrationCrashDuringApprovedAction(t *testing.T) {
-	srv := durabletest.Server(t)
-	s := newShop()
-	reached := make(chan struct{})
-	var once sync.Once
-	s.afterRefund = func(ctx context.Context) {
-		once.Do(func() {
-			close(reached)
-			<-ctx.Done() // the worker dies before the body returns
-		})
-	}
-	w := agentWorker(t, srv, s, t.TempDir(), nil, worker.Options{})
-	c := srv.Client()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	run := startAgent(ctx, t, c, w, Config{Prompt: supportPrompt, Approval: Review{Reviewers: []string{"bob"}}, ToolOptions: fastTools()})
-	review := openReview(ctx, t, c, run.GetID())
-	assert.Equal(t, ApprovalID(run.GetID(), status(ctx, t, c, run.GetID()).Calls[1].ID), review)
-	_, err := hitl.Approve(ctx, c, review, "bob", 1, "ok")
-	require.NoError(t, err)
-	select {
-	case <-reached:
-	case <-ctx.Done():
-		t.Fatal("the refund never ran")
-	}
-	w.Kill()
-	w.Restart()
-
-	res := result(ctx, t, run)
-	assert.Equal(t, StopAnswered, res.Stop)
-	_, refunds, emails := s.counts()
-	assert.Equal(t, 1, refunds, "exactly one refund")
-	assert.Equal(t, int64(4999), s.refundTotal())
-	assert.Equal(t, 1, emails)
-	rec := record(res, "issue_refund")
-	assert.Equal(t, OutcomeOK, rec.Outcome)
-	require.NotNil(t, rec.Approval)
-	assert.Equal(t, "bob", rec.Approval.By)
-	assert.Contains(t, rec.Detail, `"refund_id":"R-1"`, "the reconciled result")
-	assert.GreaterOrEqual(t, attempts(ctx, t, c, run.GetID(), run.GetRunID())[ToolActivity("issue_refund")], int32(2))
 }
 
 // TestIntegrationEditedApproval: the reviewer edits the amount; the edited

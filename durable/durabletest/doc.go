@@ -31,4 +31,6 @@
 // [Replay] replays every *.json history in a folder against the current
 // workflow code, so a change that breaks determinism fails a unit test rather
 // than a running workflow. [SaveHistory] records one from a real run.
+// [ReplayWith] replays each history under the workflow ID it ran under, for
+// workflows that name children or keys after their own ID.
 package durabletest

@@ -1,11 +1,9 @@
 package supportagent
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,9 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/durable-llm/durable-llm/agent"
 	"github.com/durable-llm/durable-llm/durable/durabletest"
@@ -101,20 +97,6 @@ var replayed = map[string]string{
 // TestReplay replays the recorded histories (the agent and its approval
 // review) against the current workflow code.
 func TestReplay(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	require.NoError(t, err)
-	require.Len(t, files, len(replayed), "every history in testdata has its workflow ID in replayed")
-	for _, f := range files {
-		id, ok := replayed[filepath.Base(f)]
-		require.True(t, ok, "%s: add its workflow ID to replayed", f)
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
-		h, err := client.HistoryFromJSON(bytes.NewReader(data), client.HistoryJSONOptions{})
-		require.NoError(t, err)
-		r := worker.NewWorkflowReplayer()
-		RegisterWorkflows(r)
-		require.NoError(t, r.ReplayWorkflowHistoryWithOptions(nil, h, worker.ReplayWorkflowHistoryOptions{
-			OriginalExecution: workflow.Execution{ID: id},
-		}), "replay %s", f)
-	}
+	durabletest.ReplayWith(t, "testdata", durabletest.ReplayOptions{WorkflowIDs: replayed},
+		func(r worker.WorkflowReplayer) { RegisterWorkflows(r) })
 }
