@@ -1,4 +1,4 @@
-// Command demo runs durable-llm's three example flows end to end on an
+// Command demo runs durable-llm's four example flows end to end on an
 // embedded Temporal dev server with its Web UI: `make demo`.
 //
 // It starts the temporal CLI's dev server (./bin/temporal, built by `make
@@ -6,10 +6,13 @@
 //
 //  1. docapproval: an LLM drafts a document; scripted reviewers edit it twice
 //     and approve; the approved version is persisted once.
-//  2. research: an LLM writes a report on a topic; it becomes a PDF; a
-//     notification runs.
+//  2. research: an LLM writes a report on a topic, shown live as it streams
+//     in; it becomes a PDF; a notification runs.
 //  3. ordersaga: one order completes; another fails at shipping and is
 //     compensated (refund, then release) in reverse.
+//  4. agent: a support agent looks an order up, a reviewer edits and
+//     approves its refund through hitlhttp, the refund runs once, an email
+//     goes out once.
 //
 // Without OPENAI_API_KEY or OPENAI_BASE_URL the LLM is the offline
 // deterministic model, and the output says so. -keep leaves the server and Web
@@ -142,7 +145,7 @@ func run(keep bool, outDir string, verbose bool, w io.Writer) error {
 	var sum []summary
 
 	// 1. Document approval with scripted reviewers.
-	fmt.Fprintln(w, "\n[1/3] docapproval: draft → alice edits → bob edits → carol approves")
+	fmt.Fprintln(w, "\n[1/4] docapproval: draft → alice edits → bob edits → carol approves")
 	doc, err := docapproval.RunDemo(runCtx, c, docapproval.Input{
 		DocID:  "welcome-memo",
 		Prompt: "Write a short welcome memo for new engineers joining the payments team.",
@@ -170,17 +173,15 @@ func run(keep bool, outDir string, verbose bool, w io.Writer) error {
 	fmt.Fprintf(w, "      review page, signed in as carol by a signed link (opens once; -keep leaves it up):\n      %s\n", link)
 
 	// 2. Research report: LLM → PDF → notification.
-	fmt.Fprintln(w, "\n[2/3] research: topic → LLM → PDF → notify")
-	rep, err := research.RunDemo(runCtx, c, "Durable execution for LLM pipelines in Zürich and Łódź")
+	fmt.Fprintln(w, "\n[2/4] research: topic → LLM → PDF → notify")
+	rep, err := runResearch(runCtx, c, w) // research_stream.go: shows the report streaming in
 	if err != nil {
-		return fmt.Errorf("research: %w", err)
+		return err
 	}
-	fmt.Fprintf(w, "      %s: %s (%d bytes), model %s, tokens %d, cost %s\n",
-		rep.WorkflowID, rel(rep.PDFPath), rep.PDFBytes, rep.Model, rep.Tokens, cost(rep.CostUSD, rep.CostKnown, rep.Offline))
-	sum = append(sum, summary{"research", rep.WorkflowID, "report " + rel(rep.PDFPath)})
+	sum = append(sum, rep)
 
 	// 3. Order saga: one completes, one is compensated.
-	fmt.Fprintln(w, "\n[3/3] ordersaga: reserve → charge → ship, then a failure at ship")
+	fmt.Fprintln(w, "\n[3/4] ordersaga: reserve → charge → ship, then a failure at ship")
 	for _, o := range []ordersaga.Order{
 		{ID: "order-ok", Items: []ordersaga.Item{{SKU: "widget", Quantity: 2}}, Amount: 4200},
 		{ID: "order-fail", Items: []ordersaga.Item{{SKU: "gadget", Quantity: 1}}, Amount: 1999, FailAt: "ship"},
@@ -192,6 +193,14 @@ func run(keep bool, outDir string, verbose bool, w io.Writer) error {
 		fmt.Fprintf(w, "      %s: %s; charges %d, refunds %d; ledger: %s\n", res.WorkflowID, res.Outcome, res.Charges, res.Refunds, res.Ledger)
 		sum = append(sum, summary{"ordersaga", res.WorkflowID, fmt.Sprintf("%s (charges %d, refunds %d)", res.Outcome, res.Charges, res.Refunds)})
 	}
+
+	// 4. Support agent: tools under policies, a refund approved through hitlhttp.
+	fmt.Fprintln(w, "\n[4/4] agent: lookup_order → issue_refund (reviewed via hitlhttp) → send_email")
+	sup, err := runAgent(runCtx, c, filepath.Join(outDir, "agent"), llmCfg, w)
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	sum = append(sum, sup)
 
 	fmt.Fprintf(w, "\nsummary (%.1fs)\n", time.Since(started).Seconds())
 	for _, s := range sum {

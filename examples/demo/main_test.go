@@ -30,9 +30,13 @@ func TestDemoRunsAllFlows(t *testing.T) {
 	s := buf.String()
 	assert.Contains(t, s, "offline model")
 	assert.Contains(t, s, "approved at version 3")
+	assert.Regexp(t, `▸ +\d+ chars: "`, s, "the research report is previewed while it streams in")
+	assert.Regexp(t, `streamed [1-9]\d* chars in [1-9]\d* delta events \([1-9]\d* batches\), first text after \d+ ms, 0 attempt\(s\) discarded; it ended with the whole answer`, s)
 	assert.Contains(t, s, "ordersaga-order-ok: completed; charges 1, refunds 0")
 	assert.Contains(t, s, "ordersaga-order-fail: compensated; charges 1, refunds 1")
 	assert.Contains(t, s, "Web UI: http://")
+	assert.Contains(t, s, "support-A-1001-broken: answered after 4 turns; calls: lookup_order (read-only: ok), issue_refund (side-effect+approval+undo: ok), send_email (side-effect: ok)")
+	assert.Contains(t, s, "refunds 1 (2500 cents), emails 1")
 	assert.Regexp(t, `http://127\.0\.0\.1:\d+/link\?token=h1\.demo\.`, s, "a signed review link")
 
 	approved, err := filepath.Glob(filepath.Join(out, "docapproval", "welcome-memo_*.json"))

@@ -22,6 +22,21 @@
 // retries Notify; a worker without the fault picks it up and the workflow
 // completes, and the LLM is not called again: its answer is in the history.
 //
+// # Following the report as it is written
+//
+// The workflow hosts a stream (package stream). The research call asks llm
+// for a streamed answer published to [ReportTopic], so its deltas reach the
+// stream in batches while the model writes (on every API llm speaks, and
+// from the offline model too, word by word); before each step the workflow
+// publishes a [KindStatus] event to [StatusTopic]. [Follow] reads the
+// stream until the workflow closes and rebuilds the report with
+// stream.Transcript: when an attempt of the research call fails and is
+// retried, the partial text of the failed attempt is discarded, so the
+// text it ends with is the call's result, the text of the PDF. A
+// [Printer] shows it on a terminal (the starter's -follow); [RunDemo]
+// returns what the stream showed ([Progress]). The stream only shows
+// progress: the PDF is made from the activity's recorded result.
+//
 // [RenderPDF] is a pure function of its arguments: a title page, then
 // headings, paragraphs, emphasis, lists, block quotes, code and links, with
 // the Go fonts embedded as UTF-8 TrueType subsets, so Latin, Greek and
@@ -30,8 +45,9 @@
 //
 // # Determinism
 //
-// [ReportWorkflow] only validates its input, schedules activities and reads
-// the workflow clock (workflow.Now, for the report date). Rendering, file
+// [ReportWorkflow] only validates its input, schedules activities, reads
+// the workflow clock (workflow.Now, for the report date) and serves its
+// stream (whose log is rebuilt from the history's signals on replay). Rendering, file
 // writes, HTTP and the LLM call run in activities on the worker.
 // [RenderPDF] gives the same bytes for the same arguments; [Meta.Date] comes
 // from the workflow, so a retried render writes an identical file.
@@ -62,6 +78,8 @@
 // Markdown to [RenderPDF]. Workflow tests use the SDK's test environment
 // with mocked and real activities; integration tests run on a real dev
 // server with llm pointed at llmtest's fake OpenAI server, including the
-// failing-Notify-then-fixed-worker story; a replay test checks the recorded
-// history in testdata.
+// failing-Notify-then-fixed-worker story and the report followed while the
+// model writes it (a retried attempt's text discarded, the final text
+// equal to the call's result, on chat completions and background
+// Responses); a replay test checks the recorded histories in testdata.
 package research

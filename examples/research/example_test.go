@@ -3,6 +3,7 @@ package research_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/durable-llm/durable-llm/durable"
 	"github.com/durable-llm/durable-llm/examples/research"
 	"github.com/durable-llm/durable-llm/llm"
+	"github.com/durable-llm/durable-llm/stream"
 )
 
 func ExampleRenderPDF() {
@@ -64,7 +66,8 @@ func ExampleRegister() {
 
 func ExampleRunDemo() {
 	run := func(ctx context.Context, c client.Client) {
-		res, err := research.RunDemo(ctx, c, "Give me five facts about tardigrades")
+		printer := research.NewPrinter(os.Stdout) // the report as it is written
+		res, err := research.RunDemo(ctx, c, "Give me five facts about tardigrades", printer.Watch)
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -72,4 +75,41 @@ func ExampleRunDemo() {
 		fmt.Println(res.PDFPath, res.Model, res.Tokens)
 	}
 	_ = run
+}
+
+func ExamplePrinter() {
+	p := research.NewPrinter(os.Stdout)
+	var tr stream.Transcript
+	for _, ev := range []stream.Event{
+		{Topic: research.StatusTopic, Kind: research.KindStatus, Text: "researching: tardigrades"},
+		{Topic: research.ReportTopic, Kind: stream.KindDelta, Call: "run/5", Attempt: 1, Text: "Tardigrades are"},
+		{Topic: research.ReportTopic, Kind: stream.KindFailed, Call: "run/5", Attempt: 1, Reason: "stream cut"},
+		{Topic: research.ReportTopic, Kind: stream.KindReset, Call: "run/5", Attempt: 2, Reason: stream.ReasonRetry},
+		{Topic: research.ReportTopic, Kind: stream.KindDelta, Call: "run/5", Attempt: 2, Text: "Tardigrades are tiny."},
+		{Topic: research.ReportTopic, Kind: stream.KindEnd, Call: "run/5", Attempt: 2},
+		{Topic: research.StatusTopic, Kind: research.KindStatus, Text: "rendering the PDF"},
+	} {
+		tr.Apply(ev)
+		report, _ := tr.Latest(research.ReportTopic)
+		p.Watch(ev, report)
+	}
+	// Output:
+	// » researching: tardigrades
+	// Tardigrades are
+	// ── attempt 1 failed: stream cut ──
+	// ── attempt 2 (retry) starts over: discard the text above ──
+	// Tardigrades are tiny.
+	// » rendering the PDF
+}
+
+func ExampleFollow() {
+	follow := func(ctx context.Context, c client.Client, workflowID string) {
+		p, err := research.Follow(ctx, c, workflowID, nil)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%d chars, ended: %t, attempts discarded: %d\n", len(p.Report.Text), p.Report.Ended, p.Report.Resets)
+	}
+	_ = follow
 }

@@ -19,11 +19,13 @@ import (
 	"github.com/durable-llm/durable-llm/examples/research"
 	"github.com/durable-llm/durable-llm/llm"
 	"github.com/durable-llm/durable-llm/llm/llmtest"
+	"github.com/durable-llm/durable-llm/stream"
 )
 
-// record re-records testdata/*.json:
+// record re-records testdata/*.json (fail_notify_before_stream.json, from the
+// version before the stream, stays as it is):
 //
-//	DURABLE_INTEGRATION=1 go test ./examples/research -run TestIntegrationFailNotifyThenRestart -record
+//	DURABLE_INTEGRATION=1 go test ./research -run 'TestIntegration(FailNotifyThenRestart|ReportStreamsAsWritten)$' -record
 var record = flag.Bool("record", false, "re-record testdata histories from the dev server")
 
 // fakeLLM is llm's worker side pointed at an llmtest server that answers
@@ -157,7 +159,9 @@ func TestIntegrationRunDemoOffline(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := research.RunDemo(ctx, srv.Client(), "Ελληνικά and Русский: a short history of the alphabets")
+	var watched int
+	res, err := research.RunDemo(ctx, srv.Client(), "Ελληνικά and Русский: a short history of the alphabets",
+		func(stream.Event, stream.Answer) { watched++ })
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(res.WorkflowID, "research-"))
 	assert.NotEmpty(t, res.RunID)
@@ -170,7 +174,19 @@ func TestIntegrationRunDemoOffline(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, pageText(readPDF(t, b), 1), "Ελληνικά and Русский: a short history of the alphabets\n")
 
-	_, err = research.RunDemo(ctx, srv.Client(), "   ")
+	// The offline model streams too: the followed report is its answer.
+	answer := completeResult(t, srv.Client(), res.WorkflowID, res.RunID)
+	assert.True(t, strings.HasPrefix(answer.Text, llm.OfflineLabel))
+	assert.Equal(t, answer.Text, res.Stream.Report.Text, "the stream showed the whole offline answer")
+	assert.True(t, res.Stream.Report.Ended)
+	assert.Zero(t, res.Stream.Report.Resets)
+	assert.Positive(t, res.Stream.Deltas)
+	assert.Positive(t, res.Stream.Batches)
+	assert.Positive(t, res.Stream.FirstText)
+	assert.Equal(t, res.Stream.Events, watched, "watch saw every event")
+	assert.Len(t, res.Stream.Statuses, 3)
+
+	_, err = research.RunDemo(ctx, srv.Client(), "   ", nil)
 	assert.True(t, research.IsInvalidTopic(err), "a bad topic is refused before starting: %v", err)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/durable-llm/durable-llm/durable"
 	"github.com/durable-llm/durable-llm/llm"
+	"github.com/durable-llm/durable-llm/stream"
 )
 
 // TaskQueue is the task queue the research worker polls.
@@ -85,9 +86,29 @@ func notifyOptions() workflow.ActivityOptions {
 // report and sends a notification. Each step is an activity whose result is
 // recorded: after a crash or a failing later step the LLM is not called again.
 //
+// The workflow hosts a stream (package stream): the research call publishes
+// the report's deltas to [ReportTopic] as the model writes them, and the
+// workflow publishes a [KindStatus] event to [StatusTopic] before each step.
+// Clients follow it with [Follow] (or stream.Subscribe) while the workflow
+// runs and after it closed; the stream is drained before the workflow
+// returns.
+//
 // A topic that is empty or longer than [MaxTopicRunes] fails the workflow at
 // once with a non-retryable [ErrTypeInvalidTopic] error, before any activity.
 func ReportWorkflow(ctx workflow.Context, in Input) (Result, error) {
+	s, err := stream.New(ctx, stream.Options{})
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := report(ctx, s, in)
+	if derr := s.Drain(ctx); err == nil {
+		err = derr
+	}
+	return res, err
+}
+
+// report runs the steps of [ReportWorkflow], publishing progress to s.
+func report(ctx workflow.Context, s *stream.Stream, in Input) (Result, error) {
 	topic, err := checkTopic(in.Topic)
 	if err != nil {
 		return Result{}, err
@@ -95,11 +116,14 @@ func ReportWorkflow(ctx workflow.Context, in Input) (Result, error) {
 	info := workflow.GetInfo(ctx)
 	res := Result{WorkflowID: info.WorkflowExecution.ID}
 
+	status(ctx, s, "researching: "+shorten(topic, 60))
 	answer, err := llm.Complete(ctx, llm.Request{
-		Model:   in.Model,
-		System:  SystemPrompt,
-		Prompt:  topic,
-		Summary: "research: " + shorten(topic, 60),
+		Model:       in.Model,
+		System:      SystemPrompt,
+		Prompt:      topic,
+		Summary:     "research: " + shorten(topic, 60),
+		Stream:      true,
+		StreamTopic: ReportTopic,
 	})
 	if err != nil {
 		return res, err
@@ -107,6 +131,7 @@ func ReportWorkflow(ctx workflow.Context, in Input) (Result, error) {
 	res.Model, res.Tokens, res.Offline = answer.Model, answer.TotalTokens(), answer.Offline
 	res.CostUSD, res.CostKnown = answer.CostUSD, answer.CostKnown
 
+	status(ctx, s, "rendering the PDF")
 	var a *Activities
 	pdf, err := durable.Execute[Rendered](ctx, a.RenderReport, RenderInput{
 		Title:    shorten(topic, 120),
@@ -127,6 +152,7 @@ func ReportWorkflow(ctx workflow.Context, in Input) (Result, error) {
 	}
 	res.PDFPath, res.PDFBytes, res.SHA256 = pdf.Path, pdf.Bytes, pdf.SHA256
 
+	status(ctx, s, "notifying")
 	note, err := durable.Execute[Notified](ctx, a.Notify, Notification{
 		WorkflowID: res.WorkflowID,
 		Topic:      topic,

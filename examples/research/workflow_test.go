@@ -39,7 +39,16 @@ func newEnv(t *testing.T, acts *research.Activities) *testsuite.TestWorkflowEnvi
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestWorkflowEnvironment()
 	research.Register(env, acts)
-	offlineLLM(t).Register(env)
+	// The offline model, without the request's StreamTopic: a stream
+	// publisher signals the workflow through the activity's client, which in
+	// the SDK's test environment is a mock service that exits the test
+	// process on a call it does not expect. Streaming is tested on the dev
+	// server (stream_integration_test.go).
+	offline := offlineLLM(t)
+	env.RegisterActivityWithOptions(func(ctx context.Context, req llm.Request) (llm.Response, error) {
+		req.StreamTopic = ""
+		return offline.Complete(ctx, req)
+	}, activity.RegisterOptions{Name: llm.ActivityComplete})
 	return env
 }
 
@@ -72,6 +81,8 @@ func TestWorkflowWithMockedActivities(t *testing.T) {
 			assert.Equal(t, "five facts about tardigrades", req.Prompt, "the trimmed topic is the prompt")
 			assert.Equal(t, research.SystemPrompt, req.System)
 			assert.Equal(t, "large", req.Model)
+			assert.True(t, req.Stream, "the report is streamed")
+			assert.Equal(t, research.ReportTopic, req.StreamTopic, "to the workflow's report topic")
 			return llm.Response{Text: sampleMarkdown, Model: "gpt-4o-mini-2024", PromptTokens: 20, CompletionTokens: 80,
 				CostUSD: 0.0001, CostKnown: true}, nil
 		}).Once()

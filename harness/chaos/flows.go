@@ -59,7 +59,7 @@ func (h *Harness) runResearch(ctx context.Context, c client.Client, led *ledger,
 	id := fmt.Sprintf("%sresearch-%d", prefix, i)
 	led.expect("research", id, 1)
 	topic := fmt.Sprintf("Crash recovery of durable workflows, part %d %s", i, tag(id))
-	r, err := research.RunDemo(ctx, c, topic)
+	r, err := research.RunDemo(ctx, c, topic, nil)
 	if err != nil {
 		return []string{fmt.Sprintf("research %s: %v", id, err)}
 	}
