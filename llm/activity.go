@@ -125,12 +125,33 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 // [*temporal.ApplicationError] (see the ErrType constants). With
 // [Config.Store] set, a paid answer is recorded and returned to later
 // attempts of the same activity instead of being bought again.
+//
+// When its workflow cancels it (a [Stop] or [Redirect], or the workflow's
+// cancellation), the activity stops the call (on [APIResponsesBackground]
+// it cancels the provider's response, which stops the billing) and
+// returns a [*temporal.CanceledError] whose details are the partial
+// answer ([Response.Stopped]).
 func (a *Activities) Complete(ctx context.Context, req Request) (Response, error) {
-	return a.complete(ctx, req)
+	if a.cfg.Store == nil {
+		return a.complete(ctx, req)
+	}
+	ran := new(bool)
+	resp, err := a.complete(context.WithValue(ctx, ranKey{}, ran), req)
+	if err == nil && !*ran {
+		a.republish(ctx, req, resp) // answered from the store
+	}
+	return resp, err
 }
+
+// ranKey carries a *bool that run sets: the attempt called the model
+// rather than returning an answer recorded in [Config.Store].
+type ranKey struct{}
 
 // run is one attempt.
 func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
+	if ran, ok := ctx.Value(ranKey{}).(*bool); ok {
+		*ran = true
+	}
 	attempt := int32(1)
 	if activity.IsActivity(ctx) {
 		attempt = activity.GetInfo(ctx).Attempt
@@ -179,7 +200,7 @@ func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
 		start.ResponseID, start.Sequence = pending.ResponseID, 0
 	}
 	hb := startHeartbeat(ctx, a.cfg.HeartbeatInterval, start)
-	ctx, pub := a.publish(ctx, req, ep, prev.Model)
+	ctx, out := a.collect(ctx, req, ep, prev.Model)
 	var (
 		resp Response
 		err  error
@@ -187,6 +208,7 @@ func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
 	switch {
 	case ep.offline:
 		resp = offlineAnswer(req, schema)
+		publishOffline(ctx, resp.Text, hb)
 	case ep.api == APIResponsesBackground:
 		var p *pendingGen
 		if resuming {
@@ -199,6 +221,10 @@ func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
 		resp, err = a.stream(ctx, ep, req, at, hb)
 	default:
 		resp, err = a.call(ctx, ep, req, at)
+	}
+	stopped := err != nil && cancelledByTemporal(ctx)
+	if stopped {
+		err = a.stopped(req, ep, resp, out.String(), attempt)
 	}
 	if err != nil {
 		err = a.account(ctx, err, hb)
@@ -228,7 +254,11 @@ func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
 	if err == nil && req.StoreMessages {
 		err = a.storeAnswer(ctx, resp)
 	}
-	pub.close(ctx, err)
+	if stopped {
+		out.close(ctx, nil) // the text so far is the stopped call's answer
+	} else {
+		out.close(ctx, err)
+	}
 	endSpan(span, resp, err)
 	if err != nil {
 		return Response{}, err

@@ -53,9 +53,20 @@ func (a *Activities) background(ctx context.Context, ep *endpoint, req Request, 
 		return Response{}, err
 	}
 	g := &bgCall{a: a, ep: ep, req: req, at: at, hb: hb}
-	defer func() { g.settle(ctx, err) }()
+	defer func() {
+		g.settle(ctx, err)
+		if err != nil && g.cancelled != nil {
+			// What the provider generated, and billed, before the cancel:
+			// the partial answer of a stopped call.
+			resp = responseAnswer(g.cancelled)
+			resp.RequestID = g.cancelID
+		}
+	}()
 	if pending != nil {
-		g.id, g.seq = pending.ResponseID, hb.progress().Sequence // the heartbeat's sequence is this generation's
+		// A streamed generation is replayed from its first event (replaying
+		// costs nothing): this attempt's text, which a stop returns and the
+		// stream publishes after its reset marker, is then the whole answer.
+		g.id, g.seq = pending.ResponseID, 0
 		resp, err, gone := g.follow(ctx)
 		if !gone {
 			return resp, err
@@ -80,6 +91,10 @@ type bgCall struct {
 	// dead reports the generation cannot be resumed (failed, cancelled,
 	// gone): the next attempt starts a new one.
 	dead bool
+	// cancelled is the generation as the provider's cancel returned it,
+	// and cancelID that answer's x-request-id.
+	cancelled *responses.Response
+	cancelID  string
 }
 
 // create starts the generation, records its id, and waits for it.
@@ -105,6 +120,7 @@ func (g *bgCall) create(ctx context.Context, params responses.ResponseNewParams)
 	)
 	s := g.ep.client.Responses.NewStreaming(sctx, params, option.WithMaxRetries(0), option.WithResponseInto(&res), plain.option())
 	defer func() { _ = s.Close() }()
+	ev.out = deltasOf(ctx)
 	if err := ev.read(s, idle, g.hb, func(id string) error { return g.record(ctx, id, time.Now()) }); err != nil {
 		return Response{}, err
 	}
@@ -231,7 +247,7 @@ func (g *bgCall) resumeOnce(ctx context.Context) (resp Response, err error, agai
 	s := g.ep.client.Responses.GetStreaming(sctx, g.id, q, option.WithMaxRetries(0), option.WithQuery("stream", "true"),
 		option.WithResponseInto(&res), plain.option())
 	defer func() { _ = s.Close() }()
-	ev.id, ev.seq = g.id, g.seq
+	ev.id, ev.seq, ev.out = g.id, g.seq, deltasOf(ctx)
 	_ = ev.read(s, idle, g.hb, nil)
 	g.seq = ev.seq
 	switch {
@@ -307,12 +323,14 @@ func (g *bgCall) forget(ctx context.Context) {
 func (g *bgCall) cancel(ctx context.Context, why string) {
 	cctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer stop()
-	_, err := g.ep.client.Responses.Cancel(cctx, g.id, option.WithMaxRetries(0))
+	var res *http.Response
+	r, err := g.ep.client.Responses.Cancel(cctx, g.id, option.WithMaxRetries(0), option.WithResponseInto(&res))
 	log := activityLogger(ctx)
 	if err != nil {
 		log.Warn("llm: could not cancel the background response", "response_id", g.id, "reason", why, "error", err)
 		return
 	}
+	g.cancelled, g.cancelID = r, requestID(res)
 	log.Info("llm: cancelled the background response", "response_id", g.id, "reason", why)
 }
 

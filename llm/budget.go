@@ -67,6 +67,17 @@ func (u *Usage) Add(r Response) {
 	}
 }
 
+// addUsage adds the usage v accounts for.
+func (u *Usage) addUsage(v Usage) {
+	u.Calls += v.Calls
+	u.PromptTokens += v.PromptTokens
+	u.CompletionTokens += v.CompletionTokens
+	u.CostUSD += v.CostUSD
+	u.PricedTokens += v.PricedTokens
+	u.UnknownCostCalls += v.UnknownCostCalls
+	u.EstimatedCalls += v.EstimatedCalls
+}
+
 // Budget is a workflow-side ledger of LLM usage with optional limits. Pass
 // it to calls with [WithBudget]: each call is checked before it is
 // scheduled and its usage added when its answer arrives. Everything it
@@ -82,7 +93,9 @@ func (u *Usage) Add(r Response) {
 // [Request.MaxTokens] (so set MaxTokens to make the check tight), priced at
 // EstimatePrice or, when nil, at the average cost per token of the answers
 // so far. Attempts that failed after the provider billed them (a truncated
-// stream) never reach the workflow and are not counted.
+// stream) never reach the workflow and are not counted. A steerable call
+// ([WithSteering]) that was stopped or redirected, or whose workflow was
+// cancelled, is counted with what its interrupted generations were billed.
 type Budget struct {
 	// MaxTokens is the token limit; 0 means none.
 	MaxTokens int64

@@ -48,8 +48,8 @@
 //     creates the response with background: true and records its id in
 //     [Config.Store] (idem.SetPending) and in its heartbeat before it waits
 //     for it. If the worker dies, the retry, on any worker, finds the id and
-//     retrieves the response, or resumes its stream after the last event it
-//     saw: the generation is paid once. Only the milliseconds between the
+//     retrieves the response, or replays its stream from the first event
+//     (replaying costs nothing): the generation is paid once. Only the milliseconds between the
 //     create call returning and the id being recorded stay open (see
 //     [AttrRecordWindow]); without a Store the id reaches Temporal with the
 //     next heartbeat, within 0.8 × HeartbeatTimeout. A cancelled activity
@@ -74,14 +74,90 @@
 // through the same classification, budgets, costs and crash protection as
 // any answer.
 //
+// # Streaming to readers
+//
+// A streamed request naming a [Request.StreamTopic] publishes the answer's
+// deltas, as they arrive, to the stream of the workflow that made the call
+// (package stream: the workflow calls stream.New; clients follow it with
+// stream.Subscribe or stream.SSEHandler, and stream.Transcript rebuilds
+// the text), on every API: chat completions, the Responses API, and
+// background generations. Each attempt's events are tagged with it; an
+// attempt after the first starts with a reset marker (reason "fallback"
+// when it moved to another model) so readers drop the text of the attempt
+// before, and an attempt ends with an end marker (a failed one when it
+// failed). Whatever the attempt, the stream ends up showing the answer
+// the workflow gets:
+//
+//   - an attempt that resumes the background generation of an earlier one
+//     replays it from its first event, after its reset marker;
+//   - an attempt answered from [Config.Store] (the earlier attempt's
+//     result never reached Temporal) publishes the recorded text;
+//   - a stopped call ends with an end marker after its partial text.
+//
+// Publishing never fails the call: the answer is the activity's result,
+// and the stream shows progress (see package stream for its costs).
+//
+// # Steering
+//
+// People can stop or redirect a call while it generates. In the workflow,
+// [NewSteering] registers the [UpdateSteer] update (and the
+// [QuerySteering] query); calls made with [WithSteering] are steerable:
+//
+//	steering, err := llm.NewSteering(ctx)
+//	resp, err := llm.Complete(ctx, req, llm.WithSteering(steering))
+//	if resp.Stopped { ... } // resp.Text is what was written before the stop
+//
+// From any client, for example a review page, [Stop] and [Redirect] (or
+// [Steer]) send the update to the workflow's latest run and return once
+// the generation in flight has stopped:
+//
+//	err := llm.Stop(ctx, c, workflowID, "ana@example.com", "off topic")
+//	err = llm.Redirect(ctx, c, workflowID, "ana@example.com", "Focus on the costs.")
+//
+// A steer cancels the call's activity. The activity learns it from the
+// answer to its next heartbeat, within [Config.HeartbeatInterval] (plus a
+// round trip to the server) on a worker built with
+// [Activities.WorkerOptions]; without them the SDK may hold heartbeats for
+// up to 0.8 × HeartbeatTimeout. It then stops reading and returns the
+// partial text and the usage billed so far:
+//
+//   - on [APIResponsesBackground] it cancels the provider's response: the
+//     provider stops generating, bills only the tokens generated before
+//     the cancel, and says how many;
+//   - on [APIChatCompletions] and [APIResponses] it closes the connection:
+//     the provider finishes the generation and bills all of it, and the
+//     usage recorded is an estimate of the part received
+//     ([Response.UsageEstimated]).
+//
+// A stop returns that partial answer, marked [Response.Stopped] with
+// [FinishReasonStopped], and a nil error. A redirect asks again with the
+// partial text as an assistant message and the person's message as a user
+// message appended to the conversation; the new call, labelled
+// "(redirect N)" in the Web UI, can be steered in turn. [Response.Steers]
+// records every stop and redirect (who, why, what was written), the
+// usage of the interrupted generations is charged to the call's [Budget]
+// and included in [Response.Total], and [Response.SteerMessages] gives the
+// messages the redirects added, to continue the conversation.
+// [CompleteJSON] has no whole answer to decode after a stop and fails with
+// [ErrTypeStopped]. A steer is refused, with nothing written to the
+// history, when it is invalid ([ErrTypeInvalidSteer]) or when no
+// steerable call is generating ([ErrTypeNotSteerable]).
+//
+// Cancelling the workflow cancels its steerable calls the same way:
+// [Complete] returns the partial answer with the cancellation error, and
+// its usage is charged to the budget. A call made without [WithSteering]
+// does not wait for its activity's cancellation, but the activity still
+// cancels a background response when it learns it.
+//
 // # Determinism
 //
-// [Complete], [CompleteJSON] and the [Budget] methods run in workflow code:
-// they only schedule activities, read their results and set queries and
-// search attributes. The answer is validated against the schema on the
+// [Complete], [CompleteJSON], [NewSteering] and the [Budget] methods run in
+// workflow code: they only schedule and cancel activities, read their
+// results and set update handlers, queries and search attributes. The answer is validated against the schema on the
 // worker, so the workflow only decodes recorded JSON. Everything in
 // [Activities], [Config] and [FromEnv] runs on the worker and must not be
-// called from workflow code.
+// called from workflow code; nor may [Stop], [Redirect] and [Steer], which
+// are client code.
 //
 // # Retries and errors
 //
@@ -136,5 +212,6 @@
 // for tests through the real openai-go client. Workflow code is tested with
 // go.temporal.io/sdk/testsuite; the integration tests of this package run on
 // a real dev server (package durable/durabletest), including a worker
-// process killed with SIGKILL in the middle of a background generation.
+// process killed with SIGKILL in the middle of a background generation,
+// and generations stopped, redirected and cancelled in flight.
 package llm

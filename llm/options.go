@@ -64,6 +64,7 @@ type callConfig struct {
 	opts       *workflow.ActivityOptions
 	budget     *Budget
 	maxRepairs int
+	steering   *Steering
 }
 
 func newCallConfig(opts []CallOption) callConfig {

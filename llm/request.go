@@ -78,9 +78,10 @@ type Request struct {
 	// StreamTopic, with Stream, publishes the answer's deltas as they
 	// arrive to the workflow's stream under this topic (package stream:
 	// the workflow must have called stream.New), with a reset marker
-	// first on a retry or fallback and an end or failed marker last. The
-	// answer itself is still the activity's result. Chat completions only;
-	// empty publishes nothing.
+	// first on a retry or fallback and an end or failed marker last, on
+	// every API (see "Streaming to readers" in the package docs). The
+	// answer itself is still the activity's result. Empty publishes
+	// nothing.
 	StreamTopic string `json:",omitempty"`
 	// Summary is the text the Temporal Web UI shows for the activity.
 	// Empty means "llm: <model>". A "llm: " prefix is added when missing.
@@ -201,8 +202,10 @@ type Response struct {
 	// "tool_calls" on both APIs.
 	ToolCalls []ToolCall `json:",omitempty"`
 	// Total is, for an answer of [CompleteJSON], the usage and cost of
-	// every answer it paid for: this one and the invalid ones before it.
-	// It is zero for [Complete].
+	// every answer it paid for: this one and the invalid ones before it;
+	// for a steered call ([WithSteering]) that was stopped or redirected,
+	// the usage of every generation it paid for, the interrupted ones
+	// included. It is zero otherwise.
 	Total Usage `json:",omitzero"`
 	// JSON is the JSON document found in Text when the request had a
 	// Schema (code fences and surrounding prose removed); nil when none
@@ -211,6 +214,18 @@ type Response struct {
 	// SchemaError is why the answer does not match the request's Schema;
 	// empty when it matches or when there was no schema.
 	SchemaError string `json:",omitempty"`
+	// Stopped reports an answer a person stopped ([Stop], [WithSteering]),
+	// or whose workflow was cancelled, before its end: Text is what the
+	// model had written by then, FinishReason is [FinishReasonStopped],
+	// and the token counts and cost are what the provider billed for it
+	// (estimated, UsageEstimated, when it did not say).
+	Stopped bool `json:",omitempty"`
+	// Steers are the stops and redirects of a call made [WithSteering],
+	// oldest first, each with what the generation it interrupted had
+	// produced. After a redirect, this answer is the one to the
+	// conversation with the interrupted text and the person's message
+	// appended (see [Response.SteerMessages]).
+	Steers []Steered `json:",omitempty"`
 }
 
 // TotalTokens returns PromptTokens + CompletionTokens.

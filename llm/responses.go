@@ -36,6 +36,7 @@ func (a *Activities) respond(ctx context.Context, ep *endpoint, req Request, at 
 	)
 	s := ep.client.Responses.NewStreaming(ctx, params, option.WithMaxRetries(0), option.WithResponseInto(&res), plain.option())
 	defer func() { _ = s.Close() }()
+	ev.out = deltasOf(ctx)
 	_ = ev.read(s, idle, hb, nil) // no onID: it cannot fail
 	if err := idle.err(ep, res, hb.progress()); err != nil {
 		return Response{}, err
@@ -55,6 +56,8 @@ type eventReader struct {
 	// created reports the response.created event (or any event naming the
 	// response id) was seen.
 	created bool
+	// out receives the answer's text deltas (nil: none).
+	out *deltas
 }
 
 // read consumes s until it ends or a terminal event arrives. onID runs once,
@@ -76,7 +79,10 @@ func (e *eventReader) read(s *ssestream.Stream[responses.ResponseStreamEventUnio
 		}
 		content := 0
 		switch ev.Type {
-		case "response.output_text.delta", "response.refusal.delta", "response.function_call_arguments.delta":
+		case "response.output_text.delta", "response.refusal.delta":
+			content = len(ev.Delta)
+			e.out.delta(ev.Delta)
+		case "response.function_call_arguments.delta":
 			content = len(ev.Delta)
 		case "response.completed", "response.incomplete", "response.failed", "response.cancelled":
 			r := ev.Response

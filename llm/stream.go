@@ -55,11 +55,11 @@ func (a *Activities) stream(ctx context.Context, ep *endpoint, req Request, at a
 			switch {
 			case c.Delta.Content != "":
 				text.WriteString(c.Delta.Content)
-				publicationOf(ctx).delta(c.Delta.Content)
+				deltasOf(ctx).delta(c.Delta.Content)
 				content = true
 			case c.Delta.Refusal != "":
 				text.WriteString(c.Delta.Refusal)
-				publicationOf(ctx).delta(c.Delta.Refusal)
+				deltasOf(ctx).delta(c.Delta.Refusal)
 			}
 			for _, tc := range c.Delta.ToolCalls {
 				calls.add(tc)

@@ -25,11 +25,23 @@ import (
 // the budget when its answer arrives. Failures are [*temporal.ActivityError]
 // values wrapping the classified [*temporal.ApplicationError]: test them with
 // the IsX helpers.
+//
+// With [WithSteering] the call can be stopped or redirected while it
+// generates (see [Steering]): a stopped call returns its partial answer,
+// marked [Response.Stopped], and a nil error.
 func Complete(ctx workflow.Context, req Request, opts ...CallOption) (Response, error) {
 	return complete(ctx, req, newCallConfig(opts))
 }
 
 func complete(ctx workflow.Context, req Request, c callConfig) (Response, error) {
+	if c.steering != nil {
+		return c.steering.complete(ctx, req, c)
+	}
+	return completeOnce(ctx, req, c)
+}
+
+// completeOnce runs one completion activity, charged to the budget.
+func completeOnce(ctx workflow.Context, req Request, c callConfig) (Response, error) {
 	release := func() {}
 	if c.budget != nil {
 		if err := c.budget.Check(req); err != nil {
@@ -106,8 +118,15 @@ func CompleteJSON[T any](ctx workflow.Context, req Request, opts ...CallOption) 
 			resp.Total = total
 			return zero, resp, err
 		}
-		total.Add(resp)
+		if len(resp.Steers) > 0 {
+			total.addUsage(resp.Total) // the interrupted generations and this answer
+		} else {
+			total.Add(resp)
+		}
 		resp.Total = total
+		if resp.Stopped {
+			return zero, resp, stoppedError(label, resp)
+		}
 		last, problem = resp, resp.SchemaError
 		if problem == "" {
 			var out T
@@ -126,6 +145,20 @@ func CompleteJSON[T any](ctx workflow.Context, req Request, opts ...CallOption) 
 			label, reflect.TypeFor[T](), c.maxRepairs+1, problem),
 		ErrTypeInvalidOutput, temporal.ApplicationErrorOptions{NonRetryable: true,
 			Details: []any{ErrorDetails{ModelName: last.ModelName, Model: last.Model, RequestID: last.RequestID, Message: problem, Response: &last}}})
+}
+
+// stoppedError is the error of a [CompleteJSON] call a person stopped.
+func stoppedError(label string, resp Response) error {
+	last := resp.Steers[len(resp.Steers)-1]
+	why := ""
+	if last.Reason != "" {
+		why = " (" + last.Reason + ")"
+	}
+	return temporal.NewApplicationErrorWithOptions(
+		fmt.Sprintf("%s: stopped by %s%s after %d characters: the partial answer is in the error's details; ask again to get a whole one",
+			label, last.By, why, len(resp.Text)),
+		ErrTypeStopped, temporal.ApplicationErrorOptions{NonRetryable: true,
+			Details: []any{ErrorDetails{ModelName: resp.ModelName, Model: resp.Model, RequestID: resp.RequestID, Response: &resp}}})
 }
 
 // RepairPrompt is the user message [CompleteJSON] sends after an invalid

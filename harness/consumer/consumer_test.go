@@ -11,16 +11,20 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// examplesOnly are modules the examples and harnesses use and an importer
-// of the library must never inherit.
+// examplesOnly are modules an importer of the root packages must never
+// inherit: what only the examples and harnesses use, and what only opt-in
+// subpackages need.
 var examplesOnly = []string{
 	"github.com/chromedp/",
 	"github.com/go-pdf/fpdf",
-	"github.com/yuin/goldmark",
 	"github.com/ledongthuc/pdf",
 	"golang.org/x/image",
 	"github.com/durable-llm/durable-llm/examples",
 	"github.com/durable-llm/durable-llm/harness",
+	// Needed only by subpackages the consumer does not import:
+	// hitl/hitlhttp/oidcauth (OIDC sign-in) and agent/mcptool (MCP).
+	"github.com/coreos/go-oidc",
+	"github.com/modelcontextprotocol/go-sdk",
 }
 
 const consumerGoMod = `module example.com/consumer

@@ -140,6 +140,7 @@
 // before a client can see the end of its answer, so Billed is exact as
 // soon as the client has a whole answer; after a client went away, wait
 // with WaitSettled. [Reply.Hold] pauses a generation before its last piece
-// until a channel is closed: a deterministic point to disconnect or kill a
-// worker mid-generation. All methods are safe for concurrent use.
+// until a channel is closed, and [Call.Held] reports it got there: a
+// deterministic point to disconnect, kill a worker or stop a call
+// mid-generation. All methods are safe for concurrent use.
 package llmtest

@@ -161,6 +161,8 @@ func (g *generation) wait(d time.Duration) bool {
 
 // waitHold waits until g.hold is closed, with the outcomes of wait.
 func (g *generation) waitHold() bool {
+	g.h.setHeld(g.rec, true)
+	defer g.h.setHeld(g.rec, false)
 	select {
 	case <-g.hold:
 		return true

@@ -189,6 +189,8 @@ func TestBackgroundRetrieveWhileInProgressThenCancel(t *testing.T) {
 	}, waitFor, 5*time.Millisecond, "the pieces before the hold are generated")
 	assert.Equal(t, responses.ResponseStatusInProgress, got.Status)
 	assert.False(t, got.JSON.Usage.Valid() && got.Usage.OutputTokens > 0, "no usage before the end")
+	require.Eventually(t, func() bool { c, _ := s.Call(res.ID); return c.Held }, waitFor, 5*time.Millisecond,
+		"Call.Held reports the pause")
 
 	cancelled, err := c.Responses.Cancel(t.Context(), res.ID)
 	require.NoError(t, err)
@@ -201,6 +203,8 @@ func TestBackgroundRetrieveWhileInProgressThenCancel(t *testing.T) {
 	assert.Equal(t, responses.ResponseStatusCancelled, again.Status, "cancelling twice is idempotent")
 
 	require.True(t, s.WaitSettled(waitFor))
+	require.Eventually(t, func() bool { c, _ := s.Call(res.ID); return !c.Held }, waitFor, 5*time.Millisecond,
+		"the cancel ends the hold")
 	call, _ := s.Call(res.ID)
 	assert.True(t, call.Cancelled)
 	assert.True(t, call.Billed)

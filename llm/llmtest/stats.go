@@ -33,6 +33,10 @@ type Call struct {
 	// InputTokens and OutputTokens are the tokens billed: the whole answer
 	// when it ran to its end, the pieces produced before a cancel.
 	InputTokens, OutputTokens int
+	// Held reports that the generation is paused at its [Reply.Hold]:
+	// every piece before the last was produced (and streamed). It turns
+	// false when the hold ends.
+	Held bool
 	// Abandoned reports that a client waiting for this generation's answer
 	// (the creating request, or a stream of its events) went away before
 	// receiving all of it. The generation went on and was billed anyway.
@@ -119,6 +123,13 @@ func (h *Handler) settleCall(rec *callRecord) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	rec.settled = true
+	h.notifyLocked()
+}
+
+func (h *Handler) setHeld(rec *callRecord, held bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	rec.call.Held = held
 	h.notifyLocked()
 }
 

@@ -1,0 +1,220 @@
+package llm
+
+import (
+	"fmt"
+	"slices"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Steering lets people stop or redirect the calls of a running workflow
+// while they generate. [NewSteering] registers the [UpdateSteer] update
+// and the [QuerySteering] query; calls made [WithSteering] can then be
+// steered: [Stop], [Redirect] and [Steer] send the update from any client.
+//
+// A steer cancels the activity of every steerable call in flight. The
+// cancellation reaches the activity with its next heartbeat (within
+// [Config.HeartbeatInterval] on a worker built with
+// [Activities.WorkerOptions]); the activity stops reading, cancels the
+// provider's response on [APIResponsesBackground] (which stops the
+// billing) and reports the partial text and the usage billed so far, which
+// the call records in [Response.Steers] and charges to its [Budget]. A stop
+// returns the partial answer marked [Response.Stopped]; a redirect asks
+// again, with the partial text as an assistant message and the person's
+// message as a user message appended to the conversation, and that call
+// can be steered in turn. The update returns once the calls it reached
+// have settled.
+//
+// Cancelling the workflow cancels its steerable calls the same way:
+// [Complete] then returns the partial answer with the cancellation error.
+//
+// It runs in workflow code only and is deterministic. Create one per
+// workflow run, before the calls; it needs no lock (workflow code runs one
+// coroutine at a time). Before the workflow returns or continues as new,
+// wait for the handlers: workflow.Await(ctx, workflow.AllHandlersFinished).
+type Steering struct {
+	calls []*steeredCall
+}
+
+// steeredCall is one activity in flight of a steerable call.
+type steeredCall struct {
+	label  string
+	cancel workflow.CancelFunc
+	steer  *SteerRequest // set by the steer that reached it
+	done   bool
+	result Steered // what the steer found, once done
+}
+
+// NewSteering registers the [UpdateSteer] update and the [QuerySteering]
+// query on the workflow and returns the steering to give to calls with
+// [WithSteering]. It runs in workflow code only; call it once per run.
+func NewSteering(ctx workflow.Context) (*Steering, error) {
+	st := &Steering{}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSteer, st.handle,
+		workflow.UpdateHandlerOptions{Validator: st.validate, Description: "stop or redirect the LLM calls in flight"}); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetQueryHandler(ctx, QuerySteering, st.status); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// WithSteering makes the call steerable by st (see [Steering]): its
+// activity is cancellable and waits for the cancellation to be reported
+// (WaitForCancellation), so the partial answer reaches the workflow.
+func WithSteering(st *Steering) CallOption {
+	return func(c *callConfig) { c.steering = st }
+}
+
+// steerable returns the calls in flight a steer would reach.
+func (st *Steering) steerable() []*steeredCall {
+	var out []*steeredCall
+	for _, c := range st.calls {
+		if !c.done && c.steer == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (st *Steering) status() (SteeringStatus, error) {
+	s := SteeringStatus{InFlight: []string{}}
+	for _, c := range st.steerable() {
+		s.InFlight = append(s.InFlight, c.label)
+	}
+	return s, nil
+}
+
+// validate rejects a bad steer, or one that would reach no call, before
+// anything is written to the history.
+func (st *Steering) validate(_ workflow.Context, s SteerRequest) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if len(st.steerable()) == 0 {
+		return notSteerable(s)
+	}
+	return nil
+}
+
+func notSteerable(s SteerRequest) error {
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("llm: nothing to %s: no steerable call is generating (none in flight, or those in flight are already being stopped or redirected); send it again while a call runs (query %q)",
+			s.Action, QuerySteering), ErrTypeNotSteerable, nil)
+}
+
+// handle cancels every steerable call in flight and waits until each has
+// recorded what it got.
+func (st *Steering) handle(ctx workflow.Context, s SteerRequest) (SteerResult, error) {
+	targets := st.steerable()
+	if len(targets) == 0 {
+		return SteerResult{}, notSteerable(s)
+	}
+	for _, c := range targets {
+		c.steer = &s
+		c.cancel()
+	}
+	if err := workflow.Await(ctx, func() bool {
+		return !slices.ContainsFunc(targets, func(c *steeredCall) bool { return !c.done })
+	}); err != nil {
+		return SteerResult{}, err
+	}
+	var r SteerResult
+	for _, c := range targets {
+		if c.result.Finished {
+			r.Finished++
+			continue
+		}
+		r.Interrupted++
+		r.Usage.addUsage(c.result.Usage)
+	}
+	return r, nil
+}
+
+// complete runs req as steerable activities until one is neither stopped
+// nor redirected, or one is stopped.
+func (st *Steering) complete(ctx workflow.Context, req Request, c callConfig) (Response, error) {
+	var (
+		steers []Steered
+		total  Usage
+		label  = req.label()
+	)
+	for n := 1; ; n++ {
+		cctx, cancel := workflow.WithCancel(ctx)
+		call := &steeredCall{label: req.label(), cancel: cancel}
+		st.calls = append(st.calls, call)
+		o := c.activityOptions(req)
+		o.WaitForCancellation = true
+		cc := c
+		cc.opts = &o
+		resp, err := completeOnce(cctx, req, cc)
+		cancel()
+		// The steer's handler reads call.result once this coroutine
+		// blocks again, so done can be set before the result.
+		call.done = true
+		st.calls = slices.DeleteFunc(st.calls, func(x *steeredCall) bool { return x == call })
+
+		partial, reported := stoppedAnswer(err)
+		if reported && c.budget != nil {
+			_ = c.budget.Add(ctx, partial) // billed, whatever ends the call
+		}
+		if call.steer == nil { // not steered: an answer, a failure, or the workflow's cancellation
+			if err != nil {
+				if reported {
+					resp = partial
+				}
+				resp.Steers, resp.Total = steers, steeredTotal(steers, total, resp, reported)
+				return resp, err
+			}
+			resp.Steers, resp.Total = steers, steeredTotal(steers, total, resp, true)
+			return resp, nil
+		}
+
+		got, finished := resp, err == nil
+		if !finished {
+			// A cancelled activity whose worker died times out instead of
+			// reporting; any other failure is the call's own, before the
+			// cancellation reached it.
+			if !temporal.IsCanceledError(err) && !temporal.IsTimeoutError(err) {
+				call.result = Steered{SteerRequest: *call.steer}
+				return Response{Steers: steers, Total: total}, err
+			}
+			got = partial
+			got.Stopped, got.FinishReason = true, FinishReasonStopped
+		}
+		rec := Steered{SteerRequest: *call.steer, Text: got.Text, Finished: finished}
+		if finished || reported { // an activity cancelled before it ran bought nothing
+			rec.Usage.Add(got)
+			total.Add(got)
+		}
+		steers = append(steers, rec)
+		call.result = rec
+
+		if call.steer.Action == SteerStop {
+			got.Steers, got.Total = steers, total
+			return got, nil
+		}
+		msgs := slices.Clip(req.Messages)
+		if req.Prompt != "" {
+			msgs = append(msgs, User(req.Prompt))
+			req.Prompt = ""
+		}
+		req.Messages = appendRedirect(msgs, got.Text, call.steer.Message)
+		req.Summary = fmt.Sprintf("%s (redirect %d)", label, n)
+	}
+}
+
+// steeredTotal is the Total of a steerable call's last answer: zero when
+// nothing was steered, else the usage of every generation. count says
+// whether last was a generation.
+func steeredTotal(steers []Steered, total Usage, last Response, count bool) Usage {
+	if len(steers) == 0 {
+		return Usage{}
+	}
+	if count {
+		total.Add(last)
+	}
+	return total
+}
