@@ -11,6 +11,13 @@ import (
 // [NewClientPublisher] there.
 var ErrNotActivity = errors.New("stream: NewPublisher needs the context of an activity scheduled by a workflow; outside activities use NewClientPublisher")
 
+// ErrTestEnvironment is returned by [NewPublisher] in the SDK's test
+// environment (testsuite.TestWorkflowEnvironment): its activities' client is
+// a mock of the Temporal service that cannot deliver the publish signal.
+// Callers publish nothing there (package llm does so); prove streams on a
+// dev server (durable/durabletest).
+var ErrTestEnvironment = errors.New("stream: NewPublisher cannot signal from the SDK's test environment (its client is a mock): run stream tests on a dev server")
+
 // ErrNoKind is returned by [Stream.Publish] and [Publisher.Publish] for an
 // event without a Kind: readers could not tell what it means.
 var ErrNoKind = errors.New("stream: the event has no Kind; set one (KindDelta, KindEnd, or a kind of your own)")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/api/workflowservicemock/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 )
@@ -73,7 +74,9 @@ type PublisherStats struct {
 // activity's client (activity.GetClient), tags every event with the call
 // (run and activity id) and the attempt, and, when the attempt is not the
 // first, publishes a [KindReset] with opts.Reason at once. It returns
-// [ErrNotActivity] outside an activity scheduled by a workflow.
+// [ErrNotActivity] outside an activity scheduled by a workflow, and
+// [ErrTestEnvironment] in the SDK's test environment (testsuite), whose
+// client cannot deliver signals.
 func NewPublisher(ctx context.Context, opts PublisherOptions) (*Publisher, error) {
 	if !activity.IsActivity(ctx) {
 		return nil, ErrNotActivity
@@ -83,6 +86,9 @@ func NewPublisher(ctx context.Context, opts PublisherOptions) (*Publisher, error
 		return nil, ErrNotActivity
 	}
 	c := activity.GetClient(ctx)
+	if _, mock := c.WorkflowService().(*workflowservicemock.MockWorkflowServiceClient); mock {
+		return nil, ErrTestEnvironment
+	}
 	wf := info.WorkflowExecution
 	p := newPublisher(ctx, opts, func(ctx context.Context, in PublishInput) error {
 		return c.SignalWorkflow(ctx, wf.ID, wf.RunID, PublishSignal, in)

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/durable-llm/durable-llm/hitl"
 	"github.com/durable-llm/durable-llm/idem"
 	"github.com/durable-llm/durable-llm/llm"
 )
@@ -53,8 +54,13 @@ type Document struct {
 	// DocID and Version identify the version; Version starts at 1.
 	DocID   string `json:"doc_id"`
 	Version int    `json:"version"`
-	// Text is the document.
-	Text string `json:"text"`
+	// Text is the document when it travels inline (at most
+	// Config.InlineBytes); empty when Ref is set.
+	Text string `json:"text,omitempty"`
+	// Ref locates a longer text in the [Drafts] store the workers share
+	// (workflow history then holds its key, hash, size and head, not the
+	// text). Read it with [Activities.Text] or [LoadText].
+	Ref *hitl.DraftRef `json:"ref,omitempty"`
 	// Source is [SourceDraft] for version 1, [SourceRevision] after.
 	Source string `json:"source"`
 	// Model is the provider's id of the model that wrote this version;
@@ -62,13 +68,27 @@ type Document struct {
 	Model   string `json:"model"`
 	Offline bool   `json:"offline,omitempty"`
 	// Call is the usage of the LLM call that wrote this version; Usage
-	// sums the calls of every version up to this one.
+	// sums the calls of every version up to this one (the workflow keeps
+	// it; an activity's result holds Call only).
 	Call  llm.Usage `json:"call"`
-	Usage llm.Usage `json:"usage"`
+	Usage llm.Usage `json:"usage,omitzero"`
 }
 
-// Excerpt implements hitl.Excerpter: the status shows the head of Text.
-func (d Document) Excerpt() string { return d.Text }
+// Excerpt implements hitl.Excerpter: the status shows the head of the text.
+func (d Document) Excerpt() string {
+	if d.Ref != nil {
+		return d.Ref.Head
+	}
+	return d.Text
+}
+
+// Size is the length of the text in bytes, inline or by reference.
+func (d Document) Size() int {
+	if d.Ref != nil {
+		return d.Ref.Size
+	}
+	return len(d.Text)
+}
 
 // DraftInput is the input of [Activities.Draft].
 type DraftInput struct {
@@ -76,6 +96,10 @@ type DraftInput struct {
 	Prompt string `json:"prompt"`
 	// Model is the configured llm model name; empty means the default.
 	Model string `json:"model,omitempty"`
+	// StreamTopic, when set, streams the answer to the workflow's stream
+	// under this topic while it is written (the workflow sets it: it hosts
+	// the stream).
+	StreamTopic string `json:"stream_topic,omitempty"`
 }
 
 // ReviseInput is the input of [Activities.Revise].
@@ -83,22 +107,29 @@ type ReviseInput struct {
 	DocID string `json:"doc_id"`
 	// Version is the version the revision produces.
 	Version int `json:"version"`
-	// Base is the text of the version being revised.
-	Base string `json:"base"`
+	// Base is the text of the version being revised, or BaseRef where it
+	// is in the [Drafts] store.
+	Base    string         `json:"base,omitempty"`
+	BaseRef *hitl.DraftRef `json:"base_ref,omitempty"`
 	// Instructions are the reviewer's edits; Text, when set, is text the
 	// reviewer wrote to replace or extend the document.
 	Instructions string `json:"instructions,omitempty"`
 	Text         string `json:"text,omitempty"`
 	Model        string `json:"model,omitempty"`
+	// StreamTopic is [DraftInput.StreamTopic].
+	StreamTopic string `json:"stream_topic,omitempty"`
 }
 
 // PersistInput is the input of [Activities.Persist].
 type PersistInput struct {
-	DocID      string `json:"doc_id"`
-	Version    int    `json:"version"`
-	Content    string `json:"content"`
-	ApprovedBy string `json:"approved_by,omitempty"`
-	WorkflowID string `json:"workflow_id,omitempty"`
+	DocID   string `json:"doc_id"`
+	Version int    `json:"version"`
+	// Content is the approved text, or ContentRef where it is in the
+	// [Drafts] store.
+	Content    string         `json:"content,omitempty"`
+	ContentRef *hitl.DraftRef `json:"content_ref,omitempty"`
+	ApprovedBy string         `json:"approved_by,omitempty"`
+	WorkflowID string         `json:"workflow_id,omitempty"`
 	// FailFirstAttempt injects one transient failure (see
 	// [Input.InjectTransientFailure]).
 	FailFirstAttempt bool `json:"fail_first_attempt,omitempty"`
@@ -134,6 +165,20 @@ type Config struct {
 	// a crash, not when the same review is re-run. Use a store every worker
 	// of the task queue shares. Nil means idem.NewFileStore(Dir/idem).
 	Idem idem.Store
+	// Drafts keeps the texts longer than InlineBytes, which workflow
+	// history then holds by reference. Use a store every worker of the task
+	// queue, and the review pages, share. Nil means NewFileDrafts(Dir/drafts).
+	Drafts Drafts
+	// NoStream turns off the live stream of the model's text (the
+	// workflow asks for it: DraftInput.StreamTopic). Set it where no
+	// workflow can take the stream's signals, such as workflow unit tests
+	// on testsuite, whose activities' client is a mock.
+	NoStream bool
+	// InlineBytes is the longest draft recorded inline in workflow history.
+	// 0 means [DefaultInlineBytes]; negative keeps every draft inline (each
+	// round of review then records the text twice: the revision's input
+	// and its result).
+	InlineBytes int
 }
 
 // Activities are the worker side of the example: the LLM calls and the
@@ -141,6 +186,9 @@ type Config struct {
 // them with [Register]. They are safe for concurrent use.
 type Activities struct {
 	store  *Store
+	drafts Drafts
+	inline int
+	noLive bool
 	llm    *llm.Activities
 	desc   string
 	draft  func(context.Context, DraftInput) (Document, error)
@@ -169,7 +217,19 @@ func NewActivities(cfg Config) (*Activities, error) {
 		}
 		is = fs
 	}
-	a := &Activities{store: store, llm: la, desc: cfg.LLM.Describe()}
+	drafts := cfg.Drafts
+	if drafts == nil {
+		fd, err := NewFileDrafts(filepath.Join(cfg.Dir, "drafts"))
+		if err != nil {
+			return nil, err
+		}
+		drafts = fd
+	}
+	inline := cfg.InlineBytes
+	if inline == 0 {
+		inline = DefaultInlineBytes
+	}
+	a := &Activities{store: store, drafts: drafts, inline: inline, noLive: cfg.NoStream, llm: la, desc: cfg.LLM.Describe()}
 	// Failures are not recorded: a revision refused by the provider leaves
 	// the review on the same version, and the next edit reuses its key.
 	a.draft = idem.Wrap(is, a.draftOnce, idem.WithKey(DraftKey), idem.WithRecordFailures(false))
@@ -179,6 +239,27 @@ func NewActivities(cfg Config) (*Activities, error) {
 
 // Store returns the approved-document store.
 func (a *Activities) Store() *Store { return a.store }
+
+// Drafts returns the store of drafts passed by reference.
+func (a *Activities) Drafts() Drafts { return a.drafts }
+
+// Text returns the text of doc, from the [Drafts] store when doc holds a
+// reference (checked against its hash). It runs in worker or client code.
+func (a *Activities) Text(ctx context.Context, doc Document) (string, error) {
+	return LoadText(ctx, a.drafts, doc)
+}
+
+// LoadText returns the text of doc: Text, or the text its Ref names in
+// drafts, checked against its hash. It runs in worker or client code.
+func LoadText(ctx context.Context, drafts Drafts, doc Document) (string, error) {
+	if doc.Ref == nil {
+		return doc.Text, nil
+	}
+	if drafts == nil {
+		return "", fmt.Errorf("%w: %s v%d is stored by reference (%s) and no draft store was given", ErrDraftNotFound, doc.DocID, doc.Version, doc.Ref.Key)
+	}
+	return loadDraft(ctx, drafts, doc.Ref)
+}
 
 // Describe says where the LLM calls go (one line per model), for logs.
 func (a *Activities) Describe() string { return a.desc }
@@ -227,11 +308,12 @@ func (a *Activities) draftOnce(ctx context.Context, in DraftInput) (Document, er
 		System:  DraftSystem,
 		Prompt:  DraftPrompt(in),
 		Summary: "draft v1",
+		Stream:  a.live(in.StreamTopic), StreamTopic: in.StreamTopic, // the review page shows it as it is written
 	})
 	if err != nil {
 		return Document{}, err // a classified *temporal.ApplicationError: return it unwrapped
 	}
-	return document(in.DocID, 1, SourceDraft, resp), nil
+	return a.document(ctx, in.DocID, 1, SourceDraft, resp)
 }
 
 // Revise writes version in.Version from in.Base and the reviewer's edits
@@ -250,16 +332,24 @@ func (a *Activities) Revise(ctx context.Context, in ReviseInput) (Document, erro
 }
 
 func (a *Activities) reviseOnce(ctx context.Context, in ReviseInput) (Document, error) {
+	if in.BaseRef != nil {
+		base, err := loadForActivity(ctx, a.drafts, in.BaseRef)
+		if err != nil {
+			return Document{}, err
+		}
+		in.Base, in.BaseRef = base, nil
+	}
 	resp, err := a.llm.Complete(ctx, llm.Request{
 		Model:   in.Model,
 		System:  ReviseSystem,
 		Prompt:  RevisePrompt(in),
 		Summary: "revise v" + strconv.Itoa(in.Version),
+		Stream:  a.live(in.StreamTopic), StreamTopic: in.StreamTopic,
 	})
 	if err != nil {
 		return Document{}, err
 	}
-	return document(in.DocID, in.Version, SourceRevision, resp), nil
+	return a.document(ctx, in.DocID, in.Version, SourceRevision, resp)
 }
 
 // DraftPrompt is the user message of the draft call: the reviewer's prompt
@@ -287,13 +377,25 @@ func RevisePrompt(in ReviseInput) string {
 	return b.String()
 }
 
-func document(docID string, version int, source string, resp llm.Response) Document {
+// document is the version the model answered; a text longer than the
+// inline limit goes to the draft store first (inside the idem-wrapped call,
+// so the recorded answer is the reference, and the text is durable before
+// it is).
+func (a *Activities) document(ctx context.Context, docID string, version int, source string, resp llm.Response) (Document, error) {
 	var u llm.Usage
 	u.Add(resp)
-	return Document{
+	doc := Document{
 		DocID: docID, Version: version, Text: resp.Text, Source: source,
-		Model: resp.Model, Offline: resp.Offline, Call: u, Usage: u,
+		Model: resp.Model, Offline: resp.Offline, Call: u, // the workflow sums Usage
 	}
+	ref, err := putDraft(ctx, a.drafts, a.inline, docID, version, resp.Text)
+	if err != nil {
+		return Document{}, err // the disk: retried (the answer is paid; idem has not recorded it)
+	}
+	if ref != nil {
+		doc.Text, doc.Ref = "", ref
+	}
+	return doc, nil
 }
 
 // Persist writes the approved version to the [Store] once: a retry, or a
@@ -307,6 +409,13 @@ func (a *Activities) Persist(ctx context.Context, in PersistInput) (PersistResul
 		return PersistResult{}, invalidInput(err)
 	}
 	attempt := activity.GetInfo(ctx).Attempt
+	if in.ContentRef != nil {
+		text, err := loadForActivity(ctx, a.drafts, in.ContentRef)
+		if err != nil {
+			return PersistResult{}, err
+		}
+		in.Content = text
+	}
 	rec, created, err := a.store.Persist(Record{
 		DocID: in.DocID, Version: in.Version, Content: in.Content,
 		ApprovedBy: in.ApprovedBy, WorkflowID: in.WorkflowID,

@@ -16,12 +16,14 @@ import (
 // viaServer returns activities whose model is the llmtest server s.
 func viaServer(t *testing.T, s *llmtest.Server, dir string) *docapproval.Activities {
 	t.Helper()
-	acts, err := docapproval.NewActivities(docapproval.Config{
-		Dir: dir,
-		LLM: llm.Config{Models: map[string]llm.Model{"default": {ID: "gpt-4o-mini", BaseURL: s.URL, APIKey: "test"}}},
-	})
+	acts, err := docapproval.NewActivities(docapproval.Config{Dir: dir, LLM: viaServerConfig(s)})
 	require.NoError(t, err)
 	return acts
+}
+
+// viaServerConfig is the llm.Config of a model served by s.
+func viaServerConfig(s *llmtest.Server) llm.Config {
+	return llm.Config{Models: map[string]llm.Model{"default": {ID: "gpt-4o-mini", BaseURL: s.URL, APIKey: "test"}}}
 }
 
 func activityEnv(acts *docapproval.Activities) *testsuite.TestActivityEnvironment {

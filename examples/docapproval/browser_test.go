@@ -145,16 +145,18 @@ func TestBrowserEditThenApprove(t *testing.T) {
 	assert.Equal(t, id, textOf(t, bctx, "#title"))
 	assert.Equal(t, "1", textOf(t, bctx, "#version"))
 	assert.Equal(t, "open", textOf(t, bctx, "#phase"))
-	assert.Contains(t, textOf(t, bctx, "#draft"), "doc-browser v1")
+	assert.Contains(t, textOf(t, bctx, "#version-meta"), "First draft")
+	assert.Contains(t, textOf(t, bctx, "#draft"), "No provider was called", "the offline model's Markdown, rendered")
 
-	// Submit an edit through the form; the page comes back on version 2.
+	// Submit an edit through the form; the page shows the version being
+	// written, then comes back on version 2 by itself.
 	require.NoError(t, within(bctx, time.Minute,
 		chromedp.SendKeys(chromedp.CSS("#instructions"), "Please emphasize safety and warranty."),
 		chromedp.Click(chromedp.CSS("#edit")),
 	))
+	waitText(t, bctx, "#notice", "Recorded: edit.")
 	waitText(t, bctx, "#version", "2")
-	assert.Contains(t, textOf(t, bctx, "#draft"), "doc-browser v2")
-	assert.Contains(t, textOf(t, bctx, "#notice"), "edit")
+	assert.Equal(t, "alice@example.com", textOf(t, bctx, "#asked-by"))
 
 	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)

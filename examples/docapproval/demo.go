@@ -107,7 +107,9 @@ func RunDemo(ctx context.Context, c client.Client, in Input, script []Step, opts
 		return out, nil
 	}
 	var res Result
-	if err := c.GetWorkflow(ctx, so.ID, "").Get(ctx, &res); err != nil {
+	// The run ID from Open: the client follows continue-as-new from it
+	// without asking the server which run is current.
+	if err := c.GetWorkflow(ctx, so.ID, st.RunID).Get(ctx, &res); err != nil {
 		return out, fmt.Errorf("docapproval: review %s: %w", so.ID, err)
 	}
 	out.Result, out.Phase, out.Versions, out.AuditEntries = res, res.Phase, res.Document.Version, res.AuditCount

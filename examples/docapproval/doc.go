@@ -28,8 +28,20 @@
 // schedule activities. Prompts are assembled in the activities
 // ([DraftPrompt], [RevisePrompt]), and the LLM's answers reach the workflow
 // as activity results recorded in history, so a replay never calls the
-// model. testdata/review.json is a recorded history that the replay test
-// checks the workflow against.
+// model. testdata/review-refs.json (drafts by reference) and
+// testdata/review.json (recorded before they were) are histories the replay
+// test checks the workflow against.
+//
+// # Drafts by reference
+//
+// A model answer longer than [Config.InlineBytes] (2 KiB by default) is
+// written to the [Drafts] store (a directory every worker shares, by
+// default Dir/drafts) before the activity returns, and the [Document] in
+// history holds a hitl.DraftRef (key, SHA-256, size, head) instead of the
+// text: a review round records about 2 KB however long the document. The
+// revise and persist activities read the text back and check its hash
+// ([ErrTypeDraftMissing] when they cannot); the review pages read it with
+// [DraftLoader] (ReviewAuth.Drafts), clients with [LoadText].
 //
 // # Retries and errors
 //

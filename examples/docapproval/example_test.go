@@ -64,14 +64,13 @@ func ExampleReviseKey() {
 	// docapproval-doc-123
 }
 
-// The hitlhttp page shows a Document with a header line.
+// The hitlhttp page renders a Document's Markdown text; the model and
+// usage of each version come from the review's version history.
 func ExampleLoadDraft() {
 	raw, _ := json.Marshal(docapproval.Document{DocID: "doc-123", Version: 2, Source: docapproval.SourceRevision, Model: "gpt-4o-mini", Text: "Safe. Warrantied."})
 	text, _ := docapproval.LoadDraft(context.Background(), "docapproval-doc-123", raw)
 	fmt.Println(text)
 	// Output:
-	// doc-123 v2 · llm_revision · model gpt-4o-mini · 0 tokens so far
-	//
 	// Safe. Warrantied.
 }
 

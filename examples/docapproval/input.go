@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/durable-llm/durable-llm/hitl"
+	"github.com/durable-llm/durable-llm/stream"
 )
 
 // Limits of [Input.Validate].
@@ -99,8 +100,15 @@ type Input struct {
 	// MaxDecisionsPerRun continues the workflow as new after this many
 	// decisions (hitl.Config.MaxDecisionsPerRun). 0 means hitl's default.
 	MaxDecisionsPerRun int `json:"max_decisions_per_run,omitempty"`
+	// UpsertRevising sets the HITLStatus search attribute to "revising"
+	// while an edit is revised (hitl.Config.UpsertRevising: two more
+	// upserts per edit). Off, it stays "open" until the review closes.
+	UpsertRevising bool `json:"upsert_revising,omitempty"`
 	// Resume carries the review through continue-as-new. Leave it nil.
 	Resume *hitl.State[Document] `json:"resume,omitempty"`
+	// Stream carries the live stream of the drafts through
+	// continue-as-new. Leave it nil.
+	Stream *stream.State `json:"stream,omitempty"`
 }
 
 var reDocID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)

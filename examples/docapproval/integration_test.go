@@ -17,10 +17,11 @@ import (
 	"github.com/durable-llm/durable-llm/durable/durabletest"
 	"github.com/durable-llm/durable-llm/examples/docapproval"
 	"github.com/durable-llm/durable-llm/hitl"
+	"github.com/durable-llm/durable-llm/llm"
 	"github.com/durable-llm/durable-llm/llm/llmtest"
 )
 
-var record = flag.Bool("record", false, "TestRecordHistory: record testdata/review.json from a run on the dev server")
+var record = flag.Bool("record", false, "TestRecordHistory: record testdata/review-refs.json from a run on the dev server")
 
 // demoScript is the reviewers' script of the integration test and the recording.
 var demoScript = []docapproval.Step{
@@ -107,16 +108,25 @@ func TestIntegrationInvalidInputFailsWorkflow(t *testing.T) {
 	assert.Empty(t, s.Requests(), "no LLM call")
 }
 
-// TestRecordHistory records testdata/review.json, the history TestReplay
-// replays. Run it after a deliberate change to the workflow:
+// TestRecordHistory records testdata/review-refs.json, a review whose
+// drafts go by reference, for TestReplay. Run it after a deliberate change
+// to the workflow:
 //
 //	go test ./examples/docapproval -run TestRecordHistory -record
+//
+// testdata/review.json was recorded before drafts went by reference and
+// before revisions stopped upserting HITLStatus; it stays, so TestReplay
+// proves that reviews started then still replay.
 func TestRecordHistory(t *testing.T) {
 	if !*record {
-		t.Skip("run with -record to re-record testdata/review.json")
+		t.Skip("run with -record to re-record testdata/review-refs.json")
 	}
 	srv := durabletest.Server(t)
-	acts := offline(t)
+	acts, err := docapproval.NewActivities(docapproval.Config{
+		Dir: t.TempDir(), LLM: llm.Config{Models: map[string]llm.Model{"default": llm.Offline()}},
+		InlineBytes: 16, // the offline model's answers are short: store them by reference
+	})
+	require.NoError(t, err)
 	w := durabletest.StartWorker(t, srv, func(r worker.Registry) { docapproval.Register(r, acts) })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -126,7 +136,8 @@ func TestRecordHistory(t *testing.T) {
 		demoScript, docapproval.WithTaskQueue(w.TaskQueue), docapproval.WithWorkflowID(id))
 	require.NoError(t, err)
 	require.Equal(t, hitl.PhaseApproved, res.Phase)
-	path := filepath.Join("testdata", "review.json")
+	require.NotNil(t, res.Result.Document.Ref)
+	path := filepath.Join("testdata", "review-refs.json")
 	require.NoError(t, durabletest.SaveHistory(ctx, srv.Client(), id, "", path))
 	info, err := os.Stat(path)
 	require.NoError(t, err)

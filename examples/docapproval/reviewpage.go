@@ -18,21 +18,39 @@ import (
 const ReviewFilter = "WorkflowType = '" + WorkflowName + "'"
 
 // LoadDraft renders a [Document] (the raw JSON of the hitl draft query) for
-// the hitlhttp page: a header line with doc_id, version, model and tokens,
-// then the text. It is a hitlhttp.Options.LoadDraft.
-func LoadDraft(_ context.Context, _ string, raw json.RawMessage) (string, error) {
-	var d Document
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return "", fmt.Errorf("docapproval: the draft is not a Document: %w", err)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s v%d · %s · model %s · %d tokens so far\n\n", d.DocID, d.Version, d.Source, d.Model, d.Usage.TotalTokens())
-	b.WriteString(d.Text)
-	return b.String(), nil
+// the hitlhttp page: its Markdown text (the page shows each version's
+// model, tokens and cost from the review's history: Document implements
+// hitl.Generated). A draft stored by reference shows its head and its key;
+// [DraftLoader] reads its full text. It is a hitlhttp.Options.LoadDraft.
+func LoadDraft(ctx context.Context, workflowID string, raw json.RawMessage) (string, error) {
+	return DraftLoader(nil)(ctx, workflowID, raw)
 }
 
-// ReviewAuth says how reviewers sign in to the review pages. With none of
-// OIDC and DemoLogin set, review links are the only way in.
+// DraftLoader is [LoadDraft] that reads drafts stored by reference from
+// drafts (nil: shows their head only).
+func DraftLoader(drafts Drafts) func(ctx context.Context, workflowID string, raw json.RawMessage) (string, error) {
+	return func(ctx context.Context, _ string, raw json.RawMessage) (string, error) {
+		var d Document
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return "", fmt.Errorf("docapproval: the draft is not a Document: %w", err)
+		}
+		var b strings.Builder
+		if d.Ref != nil && drafts == nil {
+			fmt.Fprintf(&b, "%s\n\n[%d bytes in the draft store under %s; these pages were started without it]", d.Ref.Head, d.Ref.Size, d.Ref.Key)
+			return b.String(), nil
+		}
+		text, err := LoadText(ctx, drafts, d)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(text)
+		return b.String(), nil
+	}
+}
+
+// ReviewAuth says how reviewers sign in to the review pages, and where the
+// pages read long drafts. With none of OIDC and DemoLogin set, review links
+// are the only way in.
 type ReviewAuth struct {
 	// OIDC signs reviewers in with an OpenID Connect provider: bearer
 	// tokens for the API, the authorization-code flow for browsers (set
@@ -46,13 +64,21 @@ type ReviewAuth struct {
 	// anyone can act as any reviewer. NOT FOR PRODUCTION: only when asked
 	// for.
 	DemoLogin bool
+	// Drafts is where the pages read drafts stored by reference: the
+	// workers' store ([Activities.Drafts]). Nil shows their head only.
+	Drafts Drafts
 }
 
 // ReviewHandler returns the hitlhttp reviewer pages and JSON API for this
 // example's reviews, mounted at the root, signing reviewers in as auth
-// says. ctx bounds the OIDC discovery.
-func ReviewHandler(ctx context.Context, c client.Client, auth ReviewAuth) (*hitlhttp.Handler, error) {
-	opts := hitlhttp.Options{Keys: auth.Keys, DemoLogin: auth.DemoLogin, Filter: ReviewFilter, LoadDraft: LoadDraft}
+// says. The pages render the Markdown drafts, show what changed between
+// versions and follow a version live while the model writes it (the
+// workflow's stream, [StreamTopic]). ctx bounds the OIDC discovery. tune,
+// when given, adjusts the options last (for example hitlhttp.Options.Steer,
+// which adds stop and redirect buttons).
+func ReviewHandler(ctx context.Context, c client.Client, auth ReviewAuth, tune ...func(*hitlhttp.Options)) (*hitlhttp.Handler, error) {
+	opts := hitlhttp.Options{Keys: auth.Keys, DemoLogin: auth.DemoLogin, Filter: ReviewFilter, LoadDraft: DraftLoader(auth.Drafts),
+		Live: &hitlhttp.Live{Topics: []string{StreamTopic}}}
 	if opts.Keys == nil {
 		ring, err := hitlhttp.RandomKeyRing("process")
 		if err != nil {
@@ -72,6 +98,9 @@ func ReviewHandler(ctx context.Context, c client.Client, auth ReviewAuth) (*hitl
 		}
 	case auth.DemoLogin:
 		opts.Auth = hitlhttp.HeaderAuth{}
+	}
+	for _, f := range tune {
+		f(&opts)
 	}
 	return hitlhttp.New(c, opts)
 }

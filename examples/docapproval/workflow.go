@@ -10,8 +10,8 @@ import (
 
 	"github.com/durable-llm/durable-llm/durable"
 	"github.com/durable-llm/durable-llm/hitl"
-	"github.com/durable-llm/durable-llm/idem"
 	"github.com/durable-llm/durable-llm/llm"
+	"github.com/durable-llm/durable-llm/stream"
 )
 
 // Result is how a review ended.
@@ -45,13 +45,16 @@ func RegisterWorkflow(r worker.WorkflowRegistry) {
 }
 
 // LLMActivityOptions are the options of the draft and revise activities:
-// the llm package's preset (5 min per attempt, heartbeats, 4 attempts, its
-// non-retryable types) plus [ErrTypeInvalidInput] and the idem types that
-// must not be retried.
+// the llm package's preset (5 min per attempt, heartbeats, 4 attempts from
+// 2 s backoff up to a minute). The policy lists no non-retryable error
+// types: every final error these activities return is created
+// non-retryable where it arises (llm's classification, idem's
+// [idem.ErrTypeKeyReused] and [idem.ErrTypeInvalid], [ErrTypeInvalidInput],
+// a draft store holding other text), and a list would be recorded in
+// history with every revision (about 200 bytes each).
 func LLMActivityOptions(summary string) workflow.ActivityOptions {
 	o := llm.ActivityOptions(summary)
-	o.RetryPolicy = durable.RetryPolicy(2*time.Second, time.Minute, llm.DefaultAttempts,
-		append(llm.NonRetryableErrorTypes(), ErrTypeInvalidInput, idem.ErrTypeKeyReused, idem.ErrTypeInvalid)...)
+	o.RetryPolicy = durable.RetryPolicy(2*time.Second, time.Minute, llm.DefaultAttempts)
 	return o
 }
 
@@ -82,19 +85,29 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 	if err := in.Validate(); err != nil {
 		return Result{}, invalidInput(err)
 	}
+	// The model's text goes to this stream as it is written (the review
+	// page shows it live); registered before anything blocks.
+	str, err := stream.New(ctx, stream.Options{State: in.Stream})
+	if err != nil {
+		return Result{}, err
+	}
 	info := workflow.GetInfo(ctx)
 	var persisted PersistResult
 	res, err := hitl.Run(ctx, hitl.Config[Document]{
 		Draft: func(ctx workflow.Context) (Document, error) {
-			return durable.Execute[Document](ctx, ActivityDraft,
-				DraftInput{DocID: in.DocID, Prompt: in.Prompt, Model: in.Model},
+			doc, err := durable.Execute[Document](ctx, ActivityDraft,
+				DraftInput{DocID: in.DocID, Prompt: in.Prompt, Model: in.Model, StreamTopic: StreamTopic},
 				LLMActivityOptions("llm: draft v1"))
+			if doc.Usage.Calls == 0 { // the activity reports its call; results recorded earlier hold both
+				doc.Usage = doc.Call
+			}
+			return doc, err
 		},
 		Revise: func(ctx workflow.Context, cur Document, d hitl.Decision) (Document, error) {
 			v := cur.Version + 1
 			next, err := durable.Execute[Document](ctx, ActivityRevise, ReviseInput{
-				DocID: in.DocID, Version: v, Base: cur.Text,
-				Instructions: d.Instructions, Text: d.Text, Model: in.Model,
+				DocID: in.DocID, Version: v, Base: cur.Text, BaseRef: bare(cur.Ref),
+				Instructions: d.Instructions, Text: d.Text, Model: in.Model, StreamTopic: StreamTopic,
 			}, LLMActivityOptions(fmt.Sprintf("llm: revise v%d", v)))
 			if err != nil {
 				return Document{}, err
@@ -111,7 +124,7 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 			doc := res.Artifact
 			var err error
 			persisted, err = durable.Execute[PersistResult](ctx, ActivityPersist, PersistInput{
-				DocID: doc.DocID, Version: doc.Version, Content: doc.Text,
+				DocID: doc.DocID, Version: doc.Version, Content: doc.Text, ContentRef: bare(doc.Ref),
 				ApprovedBy: res.By, WorkflowID: info.WorkflowExecution.ID,
 				FailFirstAttempt: in.InjectTransientFailure,
 			}, PersistActivityOptions(fmt.Sprintf("persist %s v%d", doc.DocID, doc.Version)))
@@ -119,14 +132,23 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 		},
 		Stages:             in.Stages,
 		MaxDecisionsPerRun: in.MaxDecisionsPerRun,
+		UpsertRevising:     in.UpsertRevising,
 		ContinueAsNew: func(ctx workflow.Context, s *hitl.State[Document]) error {
 			next := in
 			next.Resume = s
-			return workflow.NewContinueAsNewError(ctx, WorkflowName, next)
+			return str.ContinueAsNew(ctx, WorkflowName, func(st *stream.State) []any {
+				next.Stream = st
+				return []any{next}
+			})
 		},
 	}, in.Resume)
 	if errors.Is(err, hitl.ErrInvalidConfig) {
 		return Result{}, invalidInput(err)
+	}
+	if _, cont := errors.AsType[*workflow.ContinueAsNewError](err); !cont {
+		if derr := str.Drain(ctx); err == nil && derr != nil {
+			return Result{}, derr
+		}
 	}
 	return Result{
 		Phase: res.Phase, Document: res.Artifact, By: res.By, Reason: res.Reason,

@@ -24,8 +24,10 @@ import (
 
 // hostileDraft is LLM output that tries every way into the page: a script,
 // inline event handlers, javascript: links in Markdown and HTML, an SVG
-// and an iframe, a style that would hide the page, a base tag and an
-// attempt to close the <pre> it is printed in. Each sets window.pwned.
+// and an iframe, a style that would hide the page, a base tag, an attempt
+// to close the <pre> of the raw view, and a Markdown paragraph with a
+// javascript: link and an inline handler for the rendered view. Each sets
+// window.pwned.
 const hostileDraft = "# Launch memo\n\n" +
 	"<script>window.pwned='script'</script>\n" +
 	"<img src=x onerror=\"window.pwned='img'\">\n" +
@@ -35,7 +37,8 @@ const hostileDraft = "# Launch memo\n\n" +
 	"<iframe src=\"javascript:parent.pwned='iframe'\"></iframe>\n" +
 	"<style>body{display:none}</style><base href=\"https://evil.example.com/\">\n" +
 	"</pre><script>window.pwned='breakout'</script><pre>\n" +
-	"**bold** <b onmouseover=\"window.pwned='b'\">text</b>\n"
+	"**bold** <b onmouseover=\"window.pwned='b'\">text</b>\n" +
+	"\n[read more](javascript:window.pwned='md-paragraph') in **bold** <i onclick=\"window.pwned='i'\">x</i>\n"
 
 func TestBrowserHostileDraftIsText(t *testing.T) {
 	bctx := browser(t)
@@ -72,10 +75,6 @@ func TestBrowserHostileDraftIsText(t *testing.T) {
 	))
 	assert.Equal(t, "alice", textOf(t, bctx, "#reviewer"))
 
-	draft := textOf(t, bctx, "#draft")
-	for _, line := range strings.Split(strings.TrimSpace(hostileDraft), "\n") {
-		assert.Contains(t, draft, line, "the draft is shown as text, markup and all")
-	}
 	eval := func(js string) bool {
 		t.Helper()
 		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
@@ -84,15 +83,33 @@ func TestBrowserHostileDraftIsText(t *testing.T) {
 		require.NoError(t, err, js)
 		return v
 	}
+	// The raw text, a click away, shows the draft as text, markup and all.
+	raw, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector("#draft-raw").textContent`))
+	require.NoError(t, err)
+	for _, line := range strings.Split(strings.TrimSpace(hostileDraft), "\n") {
+		assert.Contains(t, raw, line, "the raw view is the draft as text")
+	}
+	assert.True(t, eval(`document.querySelectorAll("#draft-raw *").length === 0`), "the raw view holds no elements")
+	// The rendered Markdown keeps the text and formatting, and nothing else.
+	assert.Equal(t, "Launch memo", textOf(t, bctx, "#draft h1"))
+	assert.Equal(t, "bold", textOf(t, bctx, "#draft strong"))
+	assert.Contains(t, textOf(t, bctx, "#draft"), "read more", "a javascript: link keeps its text, not its href")
+	assert.True(t, eval(`[...document.querySelectorAll("#draft *")].every(e =>
+		["P", "H1", "STRONG", "EM", "A"].includes(e.tagName) && [...e.attributes].every(a => a.name === "href" || a.name === "rel"))`),
+		"the rendered draft holds only Markdown's elements, without handlers")
 	assert.True(t, eval(`typeof window.pwned === "undefined"`), "no injected code ran")
-	assert.True(t, eval(`document.querySelectorAll("#draft *").length === 0`), "the draft holds no elements")
 	assert.True(t, eval(`document.querySelectorAll("script, iframe, svg, img, base, style, #evil").length === 0`),
 		"no injected element anywhere on the page")
 	assert.True(t, eval(`getComputedStyle(document.body).display !== "none"`), "the page is not restyled")
 	assert.True(t, eval(`document.querySelectorAll("a[href^='javascript:' i]").length === 0`))
 
-	// Hovering and clicking the draft runs nothing either.
-	require.NoError(t, within(bctx, 10*time.Second, chromedp.Click(chromedp.CSS("#draft"))))
+	// Hovering and clicking the draft, and opening the raw view, runs nothing either.
+	require.NoError(t, within(bctx, 10*time.Second,
+		chromedp.Click(chromedp.CSS("#draft")),
+		chromedp.Click(chromedp.CSS("#raw-toggle")),
+		chromedp.WaitVisible(chromedp.CSS("#draft-raw")),
+		chromedp.Click(chromedp.CSS("#draft-raw")),
+	))
 	assert.True(t, eval(`typeof window.pwned === "undefined"`))
 
 	// A reviewer's comment is untrusted too: it lands in the audit trail.

@@ -38,6 +38,12 @@ type Review struct {
 	Status     hitl.Status `json:"status"`
 	// Draft is the current draft rendered as text.
 	Draft string `json:"draft"`
+	// Versions describes the versions the review remembers (who asked for
+	// each, model, tokens, cost), oldest first; empty when its worker
+	// predates hitl.QueryVersions.
+	Versions []hitl.VersionInfo `json:"versions,omitempty"`
+
+	markdown bool // Draft is Markdown (not the JSON fallback)
 }
 
 // list runs the visibility query for the list page and API.
@@ -164,30 +170,34 @@ func (h *Handler) review(ctx context.Context, who grant, id string) (Review, err
 	if err != nil {
 		return Review{}, err
 	}
-	text, err := h.renderDraft(ctx, id, raw)
+	text, md, err := h.draftText(ctx, id, raw)
 	if err != nil {
 		return Review{}, err
 	}
-	return Review{WorkflowID: id, Status: st, Draft: text}, nil
+	return Review{WorkflowID: id, Status: st, Draft: text, markdown: md}, nil
 }
 
-func (h *Handler) renderDraft(ctx context.Context, id string, raw json.RawMessage) (string, error) {
+// draftText renders a draft's raw JSON as text, and says whether it is
+// Markdown (LoadDraft's text, a string, a DraftRef's head) or the JSON
+// fallback (shown preformatted).
+func (h *Handler) draftText(ctx context.Context, id string, raw json.RawMessage) (string, bool, error) {
 	if h.opts.LoadDraft != nil {
-		return h.opts.LoadDraft(ctx, id, raw)
+		text, err := h.opts.LoadDraft(ctx, id, raw)
+		return text, true, err
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
+		return s, true, nil
 	}
 	var ref hitl.DraftRef
 	if json.Unmarshal(raw, &ref) == nil && ref.Key != "" && ref.SHA256 != "" {
-		return fmt.Sprintf("%s\n\n[draft %s, %d bytes, sha256 %s: set Options.LoadDraft to show it in full]", ref.Head, ref.Key, ref.Size, ref.SHA256), nil
+		return fmt.Sprintf("%s\n\n[draft %s, %d bytes, sha256 %s: set Options.LoadDraft to show it in full]", ref.Head, ref.Key, ref.Size, ref.SHA256), true, nil
 	}
 	var b bytes.Buffer
 	if json.Indent(&b, raw, "", "  ") != nil {
-		return string(raw), nil
+		return string(raw), false, nil
 	}
-	return b.String(), nil
+	return b.String(), false, nil
 }
 
 func (h *Handler) apiGet(w http.ResponseWriter, r *http.Request, who grant) {
@@ -195,6 +205,9 @@ func (h *Handler) apiGet(w http.ResponseWriter, r *http.Request, who grant) {
 	if err != nil {
 		h.writeError(w, err)
 		return
+	}
+	if vs, err := hitl.GetVersions(r.Context(), h.c, rv.WorkflowID); err == nil {
+		rv.Versions = vs
 	}
 	h.writeJSON(w, http.StatusOK, rv)
 }
@@ -221,16 +234,35 @@ func (h *Handler) apiDecide(w http.ResponseWriter, r *http.Request, who grant) {
 // reviewer field never overrides the identity, and a review who cannot
 // see answers 404 before the workflow is asked.
 func (h *Handler) decide(ctx context.Context, who grant, id string, d hitl.Decision) (hitl.Receipt, error) {
+	d, err := h.checkDecision(ctx, who, id, d)
+	if err != nil {
+		return hitl.Receipt{}, err
+	}
+	return hitl.Decide(ctx, h.c, id, d)
+}
+
+// submit is decide without waiting for the decision to apply (the review
+// page's edits: the page then shows the revision being written).
+func (h *Handler) submit(ctx context.Context, who grant, id string, d hitl.Decision) error {
+	d, err := h.checkDecision(ctx, who, id, d)
+	if err != nil {
+		return err
+	}
+	return hitl.Submit(ctx, h.c, id, d)
+}
+
+// checkDecision names who as d's reviewer once who may read review id.
+func (h *Handler) checkDecision(ctx context.Context, who grant, id string, d hitl.Decision) (hitl.Decision, error) {
 	if d.Reviewer != "" && d.Reviewer != who.Reviewer {
-		return hitl.Receipt{}, &hitl.DecisionError{Type: hitl.ErrTypeUnauthorized,
+		return d, &hitl.DecisionError{Type: hitl.ErrTypeUnauthorized,
 			Message: fmt.Sprintf("hitlhttp: signed in as %q, the decision names %q: leave reviewer out of the body", who.Reviewer, d.Reviewer)}
 	}
 	if err := checkID(id); err != nil {
-		return hitl.Receipt{}, err
+		return d, err
 	}
 	if _, err := h.readable(ctx, who, id); err != nil {
-		return hitl.Receipt{}, err
+		return d, err
 	}
 	d.Reviewer = who.Reviewer
-	return hitl.Decide(ctx, h.c, id, d)
+	return d, nil
 }

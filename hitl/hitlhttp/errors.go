@@ -18,7 +18,7 @@ type ErrorBody struct {
 type ErrorDetail struct {
 	// Type is a hitl.ErrType constant, or Unauthenticated, CrossOrigin,
 	// NotFound, BadRequest, LinkInvalid, LinkExpired, LinkUsed, LinkStale,
-	// Timeout or Internal.
+	// NotRevising, Timeout or Internal.
 	Type string `json:"type"`
 	// Message says what went wrong and what to do.
 	Message string `json:"message"`
@@ -43,7 +43,8 @@ var (
 // closed, duplicate, conflicting decisions) are 409, about the reviewer
 // (unauthorized, unknown) 403, about the decision itself (empty edit,
 // invalid, edits not accepted) 422; a cross-origin post 403; review-link
-// refusals 400, 409 or 410.
+// refusals 400, 409 or 410; a stop or redirect with nothing being written
+// ([ErrNotRevising]) 409.
 func Status(err error) (code int, errType string) {
 	if de := hitl.AsDecisionError(err); de != nil {
 		switch de.Type {
@@ -71,6 +72,8 @@ func Status(err error) (code int, errType string) {
 		return http.StatusGone, "LinkUsed"
 	case errors.Is(err, ErrLinkStale):
 		return http.StatusConflict, "LinkStale"
+	case errors.Is(err, ErrNotRevising):
+		return http.StatusConflict, "NotRevising"
 	case errors.Is(err, hitl.ErrNotFound):
 		return http.StatusNotFound, "NotFound"
 	case errors.Is(err, errBadRequest):

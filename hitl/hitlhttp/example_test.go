@@ -1,6 +1,7 @@
 package hitlhttp_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log"
@@ -114,4 +115,35 @@ func ExampleStatus() {
 	// HITLEmptyEdit 422
 	// NotFound 404
 	// Internal 500
+}
+
+// Show the revision being written live and let reviewers stop or redirect
+// it. The review workflow hosts a stream (stream.New) and its Revise
+// activity streams the model's answer into topic "draft"
+// (llm.Request.StreamTopic); Steer forwards the buttons to the workflow,
+// here to llm's steering update.
+func ExampleOptions_live() {
+	serve := func(c client.Client, ring *hitlhttp.KeyRing, steer func(ctx context.Context, workflowID, by string, redirect bool, message string) error) error {
+		h, err := hitlhttp.New(c, hitlhttp.Options{
+			Keys: ring, Prefix: "/review",
+			Live: &hitlhttp.Live{Topics: []string{"draft"}},
+			Steer: func(ctx context.Context, s hitlhttp.Steering) error {
+				return steer(ctx, s.Review, s.Reviewer, s.Action == hitlhttp.SteerRedirect, s.Message)
+			},
+		})
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/review/", h)
+		return http.ListenAndServe("127.0.0.1:8080", mux)
+	}
+	_ = serve
+}
+
+// The policy of a page that shows a revision being written adds only the
+// handler's own script and event stream to the strict one.
+func ExampleContentSecurityPolicyLive() {
+	fmt.Println(strings.TrimPrefix(hitlhttp.ContentSecurityPolicyLive, hitlhttp.ContentSecurityPolicy))
+	// Output: ; script-src 'self'; connect-src 'self'
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"github.com/durable-llm/durable-llm/stream"
 )
 
 // DefaultSessionTTL is how long a browser session lasts when
@@ -56,12 +58,29 @@ type Options struct {
 	Filter string
 	// PageSize bounds the list; 0 means 100.
 	PageSize int
-	// LoadDraft renders a review's full draft (the raw JSON of the
-	// hitl.QueryDraft query) as text, for drafts passed by reference
-	// (hitl.DraftRef). Nil means: a JSON string is shown as is, a DraftRef
-	// by its head, anything else as indented JSON. The page always shows
-	// the result as text, never as HTML.
+	// LoadDraft renders a review's draft (the raw JSON of the
+	// hitl.QueryDraft and hitl.QueryVersion queries) as text, for drafts
+	// that are not strings or are passed by reference (hitl.DraftRef). Nil
+	// means: a JSON string is shown as is, a DraftRef by its head,
+	// anything else as indented JSON (preformatted). The page renders the
+	// text as Markdown without its raw HTML (see PlainText), never as HTML.
 	LoadDraft func(ctx context.Context, workflowID string, draft json.RawMessage) (string, error)
+	// PlainText shows drafts as preformatted text instead of rendering
+	// their Markdown. Either way the raw text is a click away and the
+	// rendering runs no HTML from the draft.
+	PlainText bool
+	// Live shows the revision being written, from the review workflow's
+	// stream (package stream), and serves it at {prefix}/reviews/{id}/stream
+	// as Server-Sent Events. Nil means the page shows "being written" and
+	// reloads itself.
+	Live *Live
+	// Steer receives the stop and redirect requests of reviewers who may
+	// decide in the current stage, while a revision is written: POST
+	// {prefix}/reviews/{id}/steer (the page's buttons) and POST
+	// {prefix}/api/reviews/{id}/steer. Forward them to the workflow (for
+	// example an update that cancels the model call). Its error is shown
+	// to the reviewer, mapped by [Status]. Nil means no buttons.
+	Steer func(ctx context.Context, s Steering) error
 	// DemoLogin serves /login, a form where a browser picks any reviewer
 	// name. NOT FOR PRODUCTION: enable it only when asked for (a -demo-login
 	// flag). With Keys it opens a signed session; without, it sets the
@@ -83,6 +102,7 @@ type Handler struct {
 	opts Options
 	mux  *http.ServeMux
 	root http.Handler
+	sse  *stream.SSEHandler // Options.Live's event stream
 }
 
 // New returns the reviewer handler for the reviews reachable through c.
@@ -93,8 +113,12 @@ type Handler struct {
 //	GET  {prefix}/api/reviews/{id}             {"status": hitl.Status, "draft": "..."}
 //	POST {prefix}/api/reviews/{id}/decisions   body hitl.Decision, answers {"receipt": hitl.Receipt}
 //
+//	POST {prefix}/api/reviews/{id}/steer       body {"action": "stop"|"redirect", "message": ...} (with Options.Steer)
+//
 // HTML pages: {prefix}/ lists open reviews, {prefix}/reviews/{id} shows one
-// with its draft, audit trail and decision forms; {prefix}/link opens a
+// with its rendered draft, versions, changes, audit trail and decision
+// forms ({prefix}/reviews/{id}/stream is its live event stream with
+// Options.Live); {prefix}/link opens a
 // review link, {prefix}/signin starts the SignIn flow, {prefix}/signout
 // ends the session, {prefix}/login is the demo login.
 func New(c client.Client, opts Options) (*Handler, error) {
@@ -141,6 +165,19 @@ func New(c client.Client, opts Options) (*Handler, error) {
 	h.mux.HandleFunc("GET "+p+"/reviews/{id}", h.page(h.reviewPage))
 	h.mux.HandleFunc("POST "+p+"/reviews/{id}", h.page(h.reviewPost))
 	h.mux.HandleFunc("GET "+p+"/static/hitl.css", serveCSS)
+	if opts.Live != nil {
+		every := opts.Live.PollInterval
+		if every <= 0 {
+			every = 500 * time.Millisecond
+		}
+		h.sse = &stream.SSEHandler{Client: c, Logger: opts.Logger, Options: []stream.SubscribeOption{stream.WithQueryPolling(every)}}
+		h.mux.HandleFunc("GET "+p+"/reviews/{id}/stream", h.liveStream)
+		h.mux.HandleFunc("GET "+p+"/static/live.js", serveLiveJS)
+	}
+	if opts.Steer != nil {
+		h.mux.HandleFunc("POST "+p+"/reviews/{id}/steer", h.page(h.steerPost))
+		h.mux.HandleFunc("POST "+p+"/api/reviews/{id}/steer", h.authed(h.apiSteer))
+	}
 	h.mux.HandleFunc("POST "+p+"/signout", h.signOut)
 	h.mux.HandleFunc("GET "+p+"/signin", h.signIn)
 	if opts.SignIn != nil {

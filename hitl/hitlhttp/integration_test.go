@@ -209,7 +209,8 @@ func TestIntegrationHTMLPages(t *testing.T) {
 	page := "/reviews/" + url.PathEscape(id)
 	code, body = get(page)
 	require.Equal(t, http.StatusOK, code)
-	for _, want := range []string{`id="draft">Draft: press release</pre>`, `id="approve"`, `id="edit"`, `id="reject"`,
+	for _, want := range []string{`id="draft" class="markdown"><p>Draft: press release</p>`, `id="draft-raw">Draft: press release</pre>`,
+		`id="approve"`, `id="edit"`, `id="reject"`,
 		`id="request-changes"`, `name="instructions"`, `id="audit"`, `<td>drafted</td>`} {
 		assert.Contains(t, body, want)
 	}
@@ -224,8 +225,11 @@ func TestIntegrationHTMLPages(t *testing.T) {
 	code, body = post(page, url.Values{"action": {"edit"}, "version": {"1"}, "instructions": {"warmer tone"}})
 	require.Equal(t, http.StatusOK, code, "post/redirect/get")
 	assert.Contains(t, body, `id="notice"`)
+	require.Eventually(t, func() bool {
+		_, body = get(page)
+		return strings.Contains(body, `<dd id="version">2</dd>`)
+	}, 20*time.Second, 100*time.Millisecond, "the edit's new version")
 	assert.Contains(t, body, "[edit v1: warmer tone]")
-	assert.Contains(t, body, `<dd id="version">2</dd>`)
 	code, _ = post(page, url.Values{"action": {"approve"}, "version": {"2"}, "comment": {"lgtm"}})
 	require.Equal(t, http.StatusOK, code)
 

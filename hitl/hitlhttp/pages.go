@@ -21,8 +21,10 @@ var templateFS embed.FS
 
 // pages holds one template per page ("list", "review", "link", "login",
 // "error") and the blocks they share ("head", "foot", "status", "draft",
-// "decide", "audit"), one file each under templates/. A richer draft view
-// replaces the "draft" block; html/template escapes everything it prints.
+// "changes", "versions", "live", "decide", "audit"), one file each under
+// templates/. html/template escapes everything it prints; the one
+// template.HTML is a draft's Markdown rendered by renderMarkdown, which
+// drops raw HTML and filters links.
 var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	"join": func(s []string) string {
 		if len(s) == 0 {
@@ -32,7 +34,10 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	},
 	"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"inc":  func(i int) int { return i + 1 },
-	"path": url.PathEscape,
+	"dec":  func(i int) int { return i - 1 },
+	// needed is how many more approvals the stage needs.
+	"needed": func(st hitl.Status) int { return max(st.Quorum-len(st.Approvals), 0) },
+	"path":   url.PathEscape,
 }).ParseFS(templateFS, "templates/*.html"))
 
 // pageData is what every page template gets.
@@ -51,6 +56,7 @@ type pageData struct {
 	Unchecked int
 
 	Review *Review
+	View   *reviewView
 	Action string // the review page's form action
 	Token  string // per-render decision ID prefix: a double submit applies once
 
@@ -139,14 +145,19 @@ func (h *Handler) logIfInternal(code int, err error) {
 	}
 }
 
-func (h *Handler) reviewPage(_ http.ResponseWriter, r *http.Request, who grant, d *pageData) (string, int) {
+func (h *Handler) reviewPage(w http.ResponseWriter, r *http.Request, who grant, d *pageData) (string, int) {
 	if done := r.URL.Query().Get("done"); done != "" {
 		d.Notice = "Recorded: " + done + "."
 	}
-	return h.showReview(r.Context(), who, r.PathValue("id"), d, http.StatusOK)
+	return h.showReview(w, r, who, r.PathValue("id"), d, http.StatusOK)
 }
 
-func (h *Handler) showReview(ctx context.Context, who grant, id string, d *pageData, code int) (string, int) {
+// showReview renders the review page: status, the draft (rendered, raw a
+// click away), what changed since the version this reviewer saw last,
+// the versions, the live revision and the forms. It remembers the version
+// shown for the next visit (SeenCookie).
+func (h *Handler) showReview(w http.ResponseWriter, r *http.Request, who grant, id string, d *pageData, code int) (string, int) {
+	ctx := r.Context()
 	d.Title = "Review " + id
 	rv, err := h.review(ctx, who, id)
 	if err != nil {
@@ -155,19 +166,28 @@ func (h *Handler) showReview(ctx context.Context, who grant, id string, d *pageD
 		h.logIfInternal(c, err)
 		return "error", c
 	}
+	seen := lastSeen(r, who.Reviewer, id, rv.Status)
 	d.Review, d.Action, d.Token = &rv, h.reviewURL(id), uuid.NewString()
+	d.View = h.view(ctx, r, who, &rv, seen)
+	if d.View.Live != nil {
+		w.Header().Set("Content-Security-Policy", ContentSecurityPolicyLive)
+	}
+	if rv.Status.Version > 0 {
+		h.markSeen(w, r, who.Reviewer, id, rv.Status.Version)
+	}
 	return "review", code
 }
 
 // reviewPost takes a decision form; success redirects to the review page
 // (post/redirect/get), a refusal shows the page with the error and the
-// refusal's status code.
+// refusal's status code. An edit redirects as soon as the review accepted
+// it, while the new version is written.
 func (h *Handler) reviewPost(w http.ResponseWriter, r *http.Request, who grant, d *pageData) (string, int) {
 	id := r.PathValue("id")
 	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
 		d.withError(errors.Join(errBadRequest, err))
-		return h.showReview(r.Context(), who, id, d, http.StatusBadRequest)
+		return h.showReview(w, r, who, id, d, http.StatusBadRequest)
 	}
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
 	dec := hitl.Decision{
@@ -179,11 +199,19 @@ func (h *Handler) reviewPost(w http.ResponseWriter, r *http.Request, who grant, 
 		Instructions: r.PostFormValue("instructions"),
 		Text:         r.PostFormValue("text"),
 	}
-	if _, err := h.decide(r.Context(), who, id, dec); err != nil {
+	var err error
+	if dec.Action == hitl.ActionEdit {
+		// An edit returns once accepted: the page shows the new version
+		// being written, and then the version.
+		err = h.submit(r.Context(), who, id, dec)
+	} else {
+		_, err = h.decide(r.Context(), who, id, dec)
+	}
+	if err != nil {
 		code, _ := Status(err)
 		h.logIfInternal(code, err)
 		d.withError(err)
-		return h.showReview(r.Context(), who, id, d, code)
+		return h.showReview(w, r, who, id, d, code)
 	}
 	http.Redirect(w, r, h.reviewURL(id)+"?done="+url.QueryEscape(string(dec.Action)), http.StatusSeeOther)
 	return "", 0

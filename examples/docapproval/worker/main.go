@@ -38,7 +38,7 @@ import (
 )
 
 func main() {
-	data := flag.String("data", "docapproval-data", "directory of approved documents and LLM idempotency records")
+	data := flag.String("data", "docapproval-data", "directory of approved documents, long drafts and LLM idempotency records (share it between workers)")
 	addr := flag.String("http", ":8090", "address of the reviewer pages (empty: none)")
 	queue := flag.String("task-queue", docapproval.TaskQueue, "task queue to poll")
 	register := flag.Bool("register-search-attributes", true, "register the HITL* search attributes on the namespace at start")
@@ -90,6 +90,7 @@ func run(data, addr, queue string, register bool, sf signInFlags) error {
 		if err != nil {
 			return err
 		}
+		auth.Drafts = acts.Drafts()
 		h, err := docapproval.ReviewHandler(ctx, c, auth)
 		if err != nil {
 			return err
