@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -23,28 +24,59 @@ type published struct {
 	details string
 }
 
-// publish upserts the search attributes and sets the Web UI details when
-// they changed.
+// changeQuietRevisions versions the default of [Config.UpsertRevising]:
+// runs that started before it upserted HITLStatus to revising and back
+// around every revision, and replay that way.
+const changeQuietRevisions = "hitl.quiet-revisions"
+
+// publish upserts the search attributes whose value changed, and sets the
+// Web UI details when they changed.
 func (r *run[T]) publish(ctx workflow.Context) {
-	phase, stage, pending := r.s.Phase, r.stage().Name, r.pending()
-	if pending == nil {
-		pending = []string{}
-	}
-	if !r.cfg.DisableSearchAttributes &&
-		(!r.pub.done || phase != r.pub.phase || stage != r.pub.stage || !slices.Equal(pending, r.pub.pending)) {
-		err := workflow.UpsertTypedSearchAttributes(ctx,
-			StatusAttribute.ValueSet(string(phase)),
-			StageAttribute.ValueSet(stage),
-			PendingReviewersAttribute.ValueSet(pending))
-		if err != nil {
-			workflow.GetLogger(ctx).Warn("hitl: upserting search attributes failed", "error", err)
-		}
-		r.pub.done, r.pub.phase, r.pub.stage, r.pub.pending = true, phase, stage, pending
+	if !r.cfg.DisableSearchAttributes {
+		r.upsert(ctx)
 	}
 	if d := r.details(); d != r.pub.details {
 		workflow.SetCurrentDetails(ctx, d)
 		r.pub.details = d
 	}
+}
+
+// upsert sends the chosen attributes that changed since the last upsert
+// (all of them the first time), in one command, or nothing.
+func (r *run[T]) upsert(ctx workflow.Context) {
+	phase, stage, pending := r.s.Phase, r.stage().Name, r.pending()
+	if pending == nil {
+		pending = []string{}
+	}
+	status, stages, reviewers := r.chosen(StatusAttribute), r.chosen(StageAttribute), r.chosen(PendingReviewersAttribute)
+	if status && phase == PhaseRevising && !r.cfg.UpsertRevising &&
+		workflow.GetVersion(ctx, changeQuietRevisions, workflow.DefaultVersion, 1) >= 1 {
+		phase = PhaseOpen // a revision leaves HITLStatus as it was
+	}
+	var updates []temporal.SearchAttributeUpdate
+	if status && (!r.pub.done || phase != r.pub.phase) {
+		updates = append(updates, StatusAttribute.ValueSet(string(phase)))
+	}
+	if stages && (!r.pub.done || stage != r.pub.stage) {
+		updates = append(updates, StageAttribute.ValueSet(stage))
+	}
+	if reviewers && (!r.pub.done || !slices.Equal(pending, r.pub.pending)) {
+		updates = append(updates, PendingReviewersAttribute.ValueSet(pending))
+	}
+	if len(updates) == 0 {
+		return
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Warn("hitl: upserting search attributes failed", "error", err)
+	}
+	r.pub.done, r.pub.phase, r.pub.stage, r.pub.pending = true, phase, stage, pending
+}
+
+// chosen reports whether Config.SearchAttributes selects k (nil selects all).
+func (r *run[T]) chosen(k temporal.SearchAttributeKey) bool {
+	return r.cfg.SearchAttributes == nil || slices.ContainsFunc(r.cfg.SearchAttributes, func(c temporal.SearchAttributeKey) bool {
+		return c.GetName() == k.GetName()
+	})
 }
 
 // details is the Web UI's "current details" line (Temporal markdown).

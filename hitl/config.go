@@ -1,6 +1,10 @@
 package hitl
 
 import (
+	"fmt"
+	"slices"
+
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -79,11 +83,30 @@ type Config[T any] struct {
 	// [DefaultDecisionIDLimit]. A repeat of a decision older than the
 	// newest DecisionIDLimit is treated as a new decision.
 	DecisionIDLimit int
+	// KeepVersionBytes bounds the drafts of past versions the review keeps
+	// for [QueryVersion] (reviewers' diffs), newest first, by their JSON
+	// size; they are carried through continue-as-new. 0 means
+	// [DefaultKeepVersionBytes]; negative keeps none.
+	KeepVersionBytes int
 	// DisableSearchAttributes stops Run from upserting HITLStatus,
 	// HITLPendingReviewers and HITLStage (for namespaces where they are
 	// not registered; upserting an unregistered attribute fails the
 	// workflow task: see [CheckSearchAttributes]).
 	DisableSearchAttributes bool
+	// SearchAttributes chooses which of [SearchAttributes] Run upserts,
+	// for example only [StatusAttribute] when no visibility query filters
+	// on stage or reviewers: a change of the others then writes nothing.
+	// Nil means all three. A key that is not one of [SearchAttributes] is
+	// an [ErrInvalidConfig].
+	SearchAttributes []temporal.SearchAttributeKey
+	// UpsertRevising makes HITLStatus read "revising" while an edit is
+	// being revised, which costs two upserts per edit (to revising and
+	// back). By default the attribute stays "open" during a revision: a
+	// revision takes seconds, a visibility query rarely needs to tell it
+	// apart, and the [Status] query and the Web UI details still say
+	// revising. The other attributes are upserted only when their value
+	// changes in either case.
+	UpsertRevising bool
 }
 
 func (c Config[T]) withDefaults() (Config[T], error) {
@@ -100,6 +123,13 @@ func (c Config[T]) withDefaults() (Config[T], error) {
 	}
 	if c.DecisionIDLimit <= 0 {
 		c.DecisionIDLimit = DefaultDecisionIDLimit
+	}
+	for _, k := range c.SearchAttributes {
+		if !slices.ContainsFunc(SearchAttributes(), func(h temporal.SearchAttributeKey) bool {
+			return h.GetName() == k.GetName() && h.GetValueType() == k.GetValueType()
+		}) {
+			return c, fmt.Errorf("%w: SearchAttributes: %s is not one of hitl's (HITLStatus, HITLPendingReviewers, HITLStage)", ErrInvalidConfig, k.GetName())
+		}
 	}
 	if c.Excerpt == nil {
 		c.Excerpt = func(v T) string { return excerptOf(v) }

@@ -105,10 +105,16 @@
 // the Web UI and upserts the search attributes [StatusAttribute],
 // [PendingReviewersAttribute] and [StageAttribute], so a visibility query
 // such as HITLStatus = 'open' AND HITLPendingReviewers = 'bob' lists the
-// reviews waiting for bob. Register them first ([RegisterSearchAttributes],
-// or durable.DevServerOptions.SearchAttributes = hitl.SearchAttributes());
-// [CheckSearchAttributes] at worker start, and [Open], report missing ones
-// as a [*SearchAttributesError] that names each and how to register it.
+// reviews waiting for bob. They are upserted only when a value changes,
+// and only the ones [Config.SearchAttributes] chooses: a review costs an
+// upsert when it starts, when it opens and when it closes, plus one when
+// its stage or pending reviewers change. HITLStatus stays "open" while an
+// edit is revised, unless [Config.UpsertRevising] asks for the flip to
+// "revising" and back (two upserts per edit). Register them first
+// ([RegisterSearchAttributes], or durable.DevServerOptions.SearchAttributes
+// = hitl.SearchAttributes()); [CheckSearchAttributes] at worker start, and
+// [Open], report missing ones as a [*SearchAttributesError] that names each
+// and how to register it.
 //
 // # Notices and deadlines
 //
@@ -127,10 +133,13 @@
 //
 // [Decide], [Approve], [Edit], [Reject] and [RequestChanges] send the
 // update and wait until it is applied (an edit until the new version
-// exists); [GetStatus] and [GetDraft] query. [Open] starts a review or
-// attaches to the running one with update-with-start and returns its
-// status once version 1 exists. Package hitlhttp serves a JSON API and
-// HTML pages for reviewers on top of these.
+// exists); [Submit] returns once the decision is accepted. [GetStatus] and
+// [GetDraft] query; [GetVersions] and [GetVersion] read the version
+// history ([QueryVersions], [QueryVersion]: who asked for each version,
+// its [Generation], and past drafts within [Config.KeepVersionBytes]).
+// [Open] starts a review or attaches to the running one with
+// update-with-start and returns its status once version 1 exists. Package
+// hitlhttp serves a JSON API and HTML pages for reviewers on top of these.
 //
 // # Long reviews
 //

@@ -27,12 +27,14 @@ type Excerpter interface {
 type DraftRef struct {
 	// Key locates the text in the caller's store, e.g. "doc-123/v4".
 	Key string `json:"key"`
-	// SHA256 is the hex SHA-256 of the text.
-	SHA256 string `json:"sha256"`
+	// SHA256 is the hex SHA-256 of the text. A reference passed only to
+	// load the text (an activity's input) may leave it and Head empty when
+	// its Key already names the content.
+	SHA256 string `json:"sha256,omitempty"`
 	// Size is the length of the text in bytes.
 	Size int `json:"size"`
 	// Head is the first characters of the text, for the status.
-	Head string `json:"head"`
+	Head string `json:"head,omitempty"`
 }
 
 // NewDraftRef describes content stored under key. It runs in activity code

@@ -16,6 +16,7 @@ type signalChan struct {
 // register sets the query and update handlers, opens the signal channels
 // and starts the coroutine that receives decisions.
 func (r *run[T]) register(ctx workflow.Context) error {
+	r.runID = workflow.GetInfo(ctx).WorkflowExecution.RunID
 	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus, func() (Status, error) {
 		return r.status(), nil
 	}, workflow.QueryHandlerOptions{Description: "Review status: phase, version, stage, pending reviewers, deadline, excerpt, audit trail"}); err != nil {
@@ -24,6 +25,9 @@ func (r *run[T]) register(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryDraft, func() (T, error) {
 		return r.s.Current, nil
 	}, workflow.QueryHandlerOptions{Description: "The current draft in full"}); err != nil {
+		return err
+	}
+	if err := r.registerVersions(ctx); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide, r.decide, workflow.UpdateHandlerOptions{

@@ -43,8 +43,10 @@ const (
 // `temporal operator search-attribute create`; on an unregistered namespace
 // set [Config.DisableSearchAttributes].
 var (
-	// StatusAttribute (keyword HITLStatus) holds the [Phase]: "open",
-	// "revising", "approved", "rejected", "timed_out", "canceled", "failed".
+	// StatusAttribute (keyword HITLStatus) holds the [Phase]: "drafting",
+	// "open", "approved", "rejected", "timed_out", "canceled", "failed";
+	// "revising" only with [Config.UpsertRevising] (else a revision
+	// leaves it "open").
 	StatusAttribute = temporal.NewSearchAttributeKeyKeyword("HITLStatus")
 	// PendingReviewersAttribute (keyword list HITLPendingReviewers) lists the
 	// reviewers whose decision the review is waiting for.

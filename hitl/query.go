@@ -49,6 +49,11 @@ type Status struct {
 	Tally      map[Action]int `json:"tally,omitempty"`
 	// Runs counts the workflow runs (continue-as-new) of the review.
 	Runs int `json:"runs"`
+	// RunID is the workflow run that answered. A client that waits for the
+	// review's result passes it to client.GetWorkflow, which follows
+	// continue-as-new from there without asking the server which run is
+	// current.
+	RunID string `json:"run_id,omitempty"`
 }
 
 func (r *run[T]) status() Status {
@@ -74,6 +79,7 @@ func (r *run[T]) status() Status {
 		Audit:            slices.Clone(s.Audit),
 		AuditCount:       s.AuditCount,
 		Runs:             s.Runs,
+		RunID:            r.runID,
 	}
 	if s.Version > 0 {
 		out.Excerpt = r.cfg.Excerpt(s.Current)

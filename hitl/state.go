@@ -125,6 +125,12 @@ type State[T any] struct {
 	// Config.DecisionIDLimit), oldest first, so a repeat is never applied
 	// twice, whichever run receives it.
 	Decided []Decided `json:"decided,omitempty"`
+
+	// Versions describes the newest versions (at most 200), oldest first;
+	// Past keeps the drafts of past versions within
+	// Config.KeepVersionBytes (see versions.go).
+	Versions []VersionInfo  `json:"versions,omitempty"`
+	Past     []pastDraft[T] `json:"past,omitempty"`
 }
 
 // Decided is an applied decision's ID and the receipt it was answered

@@ -60,8 +60,9 @@ func Run[T any](ctx workflow.Context, cfg Config[T], state *State[T]) (Result[T]
 // run is one workflow run of a review. Its fields are touched only from
 // workflow coroutines, which never run concurrently.
 type run[T any] struct {
-	cfg Config[T]
-	s   *State[T]
+	cfg   Config[T]
+	s     *State[T]
+	runID string
 
 	changes     int // bumped on every state change; wakes the loop
 	decisions   int // decisions handled in this run
@@ -130,6 +131,7 @@ func (r *run[T]) draft(ctx workflow.Context) error {
 		return err
 	}
 	r.s.Current, r.s.Version, r.s.Phase = v, 1, PhaseOpen
+	r.versionMade(ctx, nil, 0)
 	r.enterStage(ctx, 0)
 	r.system(ctx, ActionDrafted, "version 1")
 	if r.cfg.Notify == nil {
@@ -158,8 +160,10 @@ func (r *run[T]) revise(ctx workflow.Context) error {
 		r.changed()
 		return nil
 	}
+	r.keepPast()
 	r.s.Current = next
 	r.s.Version++
+	r.versionMade(ctx, &d, seq)
 	r.s.ChangesRequested = ""
 	r.enterStage(ctx, 0)
 	r.system(ctx, ActionRevised, fmt.Sprintf("version %d from the edit of %s (#%d)", r.s.Version, who(d), seq))

@@ -10,13 +10,26 @@
 //   - TestReport (run by `make bench`, gated on BENCH_REPORT=path) measures
 //     history events and bytes per review round with 20 KB drafts, the
 //     rounds that fit before the server's history limits, paid LLM requests
-//     per workflow when the worker dies after the model answered, and
-//     workflows per second with end-to-end latency for BENCH_LOAD
-//     concurrent reviews (default 500) on two workers, then writes the
-//     figures, as ratios to the baseline, to that path (docs/BENCHMARKS.md).
-//   - TestSmoke runs one tiny round of each flow under `go test ./...`.
+//     per workflow when the worker dies after the model answered, and, for
+//     each load level, workflows per second, end-to-end latency and the CPU
+//     time per workflow of the dev server's process and of two worker
+//     processes (this test binary re-executed as a worker). The load phases
+//     alternate baseline and library (A/B, then B/A) over several repeats
+//     and report medians; ablation variants of the library, each with one
+//     change undone, run in the same alternation. It writes the figures,
+//     with the targets they meet or miss, to that path (docs/BENCHMARKS.md).
+//   - TestSmoke runs one tiny round of each flow and three concurrent
+//     reviews on worker processes under `go test ./...`.
 //   - BenchmarkSagaStep and BenchmarkExecuteActivity give the per-call cost
 //     of saga.Step over a plain workflow.ExecuteActivity.
+//
+// Knobs of TestReport (environment): BENCH_LOADS (concurrent reviews per
+// load phase, default "200,500"), BENCH_REPEATS (A/B repeats, default 2),
+// BENCH_ABLATION_LOAD (the load level of the ablation rows, default the
+// first of BENCH_LOADS; 0 measures only their histories), BENCH_ROUNDS
+// (review rounds of the history measurement, default 5), BENCH_SEQ (reviews
+// one at a time for the idle latency, default 20) and BENCH_GO_COUNT (the
+// -count of the go benchmarks, default 3; 0 skips them).
 //
 // # Determinism
 //
@@ -34,10 +47,12 @@
 //
 //	cd harness && go test ./bench                                                 # smoke
 //	BENCH_REPORT=$PWD/../docs/BENCHMARKS.md go test ./bench -run TestReport -timeout 30m -v
+//	BENCH_REPORT=/tmp/b.md BENCH_LOADS=20 BENCH_REPEATS=1 BENCH_GO_COUNT=0 go test ./bench -run TestReport -v  # quick
 //	go test ./bench -run '^$' -bench .
 //
-// Figures are written down, never asserted: tests only check that every
-// workflow completed and the figures are positive.
+// CPU figures come from /proc and are reported as n/a elsewhere. Figures are
+// written down, never asserted: tests only check that every workflow
+// completed and the figures are positive.
 //
 // [baseline]: https://pkg.go.dev/github.com/durable-llm/durable-llm/harness/bench/baseline
 package bench

@@ -4,15 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
@@ -24,148 +20,8 @@ import (
 
 	"github.com/durable-llm/durable-llm/durable"
 	"github.com/durable-llm/durable-llm/durable/durabletest"
-	"github.com/durable-llm/durable-llm/examples/docapproval"
-	"github.com/durable-llm/durable-llm/harness/bench/baseline"
-	"github.com/durable-llm/durable-llm/hitl"
-	"github.com/durable-llm/durable-llm/llm"
 	"github.com/durable-llm/durable-llm/llm/llmtest"
 )
-
-const prompt = "Draft a two-paragraph product summary for ACME TurboWidget."
-
-// draftBytes is the size of every model answer.
-const draftBytes = 20 << 10
-
-// draft20K is a 20 KB model answer.
-var draft20K = func() string {
-	const s = "ACME TurboWidget keeps its promises: safe, warranted, and quiet. "
-	return strings.Repeat(s, draftBytes/len(s)+1)[:draftBytes]
-}()
-
-// flow is one implementation of the document-approval flow under test.
-type flow struct {
-	name string
-	// draftActivity is the activity type of the draft LLM call.
-	draftActivity string
-	// register registers the workflow and activities on a worker whose LLM
-	// calls go to s and whose files go to dir.
-	register func(t testing.TB, s *llmtest.Server, dir string) func(worker.Registry)
-	// review starts the review id on tq, makes edits edits as a scripted
-	// reviewer, approves and waits for the result.
-	review func(ctx context.Context, c client.Client, tq, id string, edits int) error
-}
-
-// baselineStartToClose is the baseline's per-attempt timeout in the crash
-// run (the seed's is 60 s), so a killed worker's activity is retried quickly.
-const baselineStartToClose = 3 * time.Second
-
-var baselineFlow = flow{
-	name:          "baseline (seed on the SDK)",
-	draftActivity: "GenerateDraft",
-	register: func(_ testing.TB, s *llmtest.Server, dir string) func(worker.Registry) {
-		acts := &baseline.Activities{
-			Client:  openai.NewClient(option.WithBaseURL(s.URL), option.WithAPIKey("test")),
-			Storage: dir,
-		}
-		return func(r worker.Registry) {
-			r.RegisterWorkflow(baseline.DocumentWorkflow)
-			r.RegisterActivity(acts)
-		}
-	},
-	review: func(ctx context.Context, c client.Client, tq, id string, edits int) error {
-		return reviewBaseline(ctx, c, tq, id, edits, 0)
-	},
-}
-
-var libraryFlow = flow{
-	name:          "library (examples/docapproval)",
-	draftActivity: docapproval.ActivityDraft,
-	register: func(t testing.TB, s *llmtest.Server, dir string) func(worker.Registry) {
-		acts, err := docapproval.NewActivities(docapproval.Config{
-			Dir: dir,
-			LLM: llm.Config{Models: map[string]llm.Model{"default": {ID: "gpt-4o-mini", BaseURL: s.URL, APIKey: "test"}}},
-		})
-		require.NoError(t, err)
-		return func(r worker.Registry) { docapproval.Register(r, acts) }
-	},
-	review: func(ctx context.Context, c client.Client, tq, id string, edits int) error {
-		return reviewLibrary(ctx, c, tq, id, edits, 0)
-	},
-}
-
-// reviewBaseline is the seed's client with a reviewer that waits for each
-// revision: a signal, then status queries (from 50 ms, doubling up to
-// 500 ms) until the revision is under way, then the next signal. stc is the
-// activities' per-attempt timeout (0: the seed's 60 s).
-func reviewBaseline(ctx context.Context, c client.Client, tq, id string, edits int, stc time.Duration) error {
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: tq}, baseline.DocumentWorkflow,
-		baseline.Input{DocID: id, Prompt: prompt, StartToClose: stc})
-	if err != nil {
-		return err
-	}
-	for v := 2; v <= edits+1; v++ {
-		if err := c.SignalWorkflow(ctx, id, "", baseline.SignalSubmitEdit, fmt.Sprintf("Edit %d: emphasize safety and warranty.", v-1)); err != nil {
-			return err
-		}
-		if err := waitBaselineVersion(ctx, c, id, v); err != nil {
-			return err
-		}
-	}
-	if err := c.SignalWorkflow(ctx, id, "", baseline.SignalApprove, nil); err != nil {
-		return err
-	}
-	var f baseline.Final
-	if err := run.Get(ctx, &f); err != nil {
-		return err
-	}
-	if f.Version != edits+1 || len(f.Content) != draftBytes {
-		return fmt.Errorf("baseline %s: persisted version %d (%d bytes), want %d (%d bytes)", id, f.Version, len(f.Content), edits+1, draftBytes)
-	}
-	return nil
-}
-
-func waitBaselineVersion(ctx context.Context, c client.Client, id string, v int) error {
-	delay := 50 * time.Millisecond
-	for {
-		// A query that times out under load is asked again, as a UI would.
-		var st baseline.Status
-		res, err := c.QueryWorkflow(ctx, id, "", baseline.QueryStatus)
-		if err == nil {
-			err = res.Get(&st)
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("status of %s: %w (last query: %w)", id, ctx.Err(), err)
-		}
-		if err == nil && st.Version >= v && !st.HasPendingEdits {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 500*time.Millisecond)
-	}
-}
-
-// reviewLibrary plays the same script with the hitl client helpers
-// (updates that return once the revision exists).
-func reviewLibrary(ctx context.Context, c client.Client, tq, id string, edits, maxPerRun int) error {
-	script := make([]docapproval.Step, 0, edits+1)
-	for i := 1; i <= edits; i++ {
-		script = append(script, docapproval.Step{Reviewer: "alice", Action: hitl.ActionEdit, Instructions: fmt.Sprintf("Edit %d: emphasize safety and warranty.", i)})
-	}
-	script = append(script, docapproval.Step{Reviewer: "bob", Action: hitl.ActionApprove})
-	res, err := docapproval.RunDemo(ctx, c, docapproval.Input{DocID: id, Prompt: prompt, MaxDecisionsPerRun: maxPerRun}, script,
-		docapproval.WithTaskQueue(tq), docapproval.WithWorkflowID(id))
-	if err != nil {
-		return err
-	}
-	if !res.Result.Approved() || res.Versions != edits+1 || len(res.Result.Document.Text) != draftBytes {
-		return fmt.Errorf("library %s: %s on version %d, want approved version %d", id, res.Phase, res.Versions, edits+1)
-	}
-	return nil
-}
 
 // bench is one dev server and one LLM test server answering 20 KB drafts.
 type bench struct {
@@ -186,6 +42,14 @@ func newLLM(t testing.TB) *llmtest.Server {
 
 func newID(prefix string) string { return prefix + "-" + uuid.NewString()[:8] }
 
+// register is f.register for a worker in this process.
+func register(t testing.TB, f flow, llmURL, dir string) func(worker.Registry) {
+	t.Helper()
+	reg, err := f.register(llmURL, dir)
+	require.NoError(t, err, f.name)
+	return reg
+}
+
 // histStats are the size of one run's history.
 type histStats struct {
 	Events int
@@ -199,10 +63,16 @@ type histStats struct {
 	// MaxEvent is the size of the largest event, MaxEventType its type.
 	MaxEvent     int
 	MaxEventType string
+	// Tasks counts workflow tasks completed; Upserts the search-attribute
+	// upserts.
+	Tasks   int
+	Upserts int
+	// TypeBytes and TypeEvents are Bytes and Events by event type.
+	TypeBytes, TypeEvents map[string]int
 }
 
 func history(ctx context.Context, c client.Client, id, runID string) (histStats, error) {
-	var hs histStats
+	hs := histStats{TypeBytes: map[string]int{}, TypeEvents: map[string]int{}}
 	it := c.GetWorkflowHistory(ctx, id, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
@@ -212,8 +82,16 @@ func history(ctx context.Context, c client.Client, id, runID string) (histStats,
 		hs.Events++
 		size := proto.Size(ev)
 		hs.Bytes += size
+		hs.TypeBytes[ev.GetEventType().String()] += size
+		hs.TypeEvents[ev.GetEventType().String()]++
 		if size > hs.MaxEvent {
 			hs.MaxEvent, hs.MaxEventType = size, ev.GetEventType().String()
+		}
+		switch ev.GetEventType() {
+		case enums.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+			hs.Tasks++
+		case enums.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+			hs.Upserts++
 		}
 		if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil && a.GetContinuedExecutionRunId() != "" {
 			hs.CarriedInput = proto.Size(a.GetInput())
@@ -225,26 +103,47 @@ func history(ctx context.Context, c client.Client, id, runID string) (histStats,
 	return hs, nil
 }
 
-// roundCost runs f with 0 and with edits edits and returns the history of
-// each, so (withEdits - none) / edits is the cost of one review round.
-func roundCost(t *testing.T, b *bench, f flow, edits int) (none, withEdits histStats) {
+// rounds are the histories of one flow's reviews with no edit, one edit
+// and 1+R edits: (more - one) / R is the cost of a review round after the
+// first (the first can differ: the baseline's reviewer sends its first
+// edit before the draft exists, so it shares the draft's workflow task).
+type rounds struct{ none, one, more histStats }
+
+// roundCost runs f with 0, 1 and 1+edits edits.
+func roundCost(t *testing.T, b *bench, f flow, edits int) rounds {
 	t.Helper()
-	w := durabletest.StartWorker(t, b.srv, f.register(t, b.llm, t.TempDir()))
+	w := durabletest.StartWorker(t, b.srv, register(t, f, b.llm.URL, t.TempDir()))
 	c := b.srv.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	for i, n := range []int{0, edits} {
+	var out [3]histStats
+	for i, n := range []int{0, 1, 1 + edits} {
 		id := newID("round")
 		require.NoError(t, f.review(ctx, c, w.TaskQueue, id, n), "%s with %d edits", f.name, n)
 		hs, err := history(ctx, c, id, "")
 		require.NoError(t, err)
-		if i == 0 {
-			none = hs
-		} else {
-			withEdits = hs
-		}
+		out[i] = hs
 	}
-	return none, withEdits
+	return rounds{none: out[0], one: out[1], more: out[2]}
+}
+
+// histRuns is how many times medianRound measures a flow's history.
+const histRuns = 3
+
+// medianRound runs roundCost histRuns times and returns the run with the
+// median number of events per round: the count varies with timing (a
+// signal or update that arrives while a workflow task runs is handled in
+// that task's successor, which may also carry other events).
+func medianRound(t *testing.T, b *bench, f flow, edits int) rounds {
+	t.Helper()
+	runs := make([]rounds, histRuns)
+	for i := range runs {
+		runs[i] = roundCost(t, b, f, edits)
+	}
+	sort.Slice(runs, func(i, j int) bool {
+		return runs[i].more.Events-runs[i].one.Events < runs[j].more.Events-runs[j].one.Events
+	})
+	return runs[len(runs)/2]
 }
 
 // crashPaid runs one review (draft, approve) whose worker is killed after
@@ -255,16 +154,16 @@ func crashPaid(t *testing.T, srv *durable.DevServer, f flow, sameDisk bool) int 
 	t.Helper()
 	s := newLLM(t)
 	dir := t.TempDir()
-	if f.name == baselineFlow.name && !sameDisk {
+	if f.key == baselineFlow.key && !sameDisk {
 		dir = "" // no files: the seed's cache off, or on another machine
 	}
 	cp := durabletest.NewCrashPoint(f.draftActivity)
-	w := durabletest.StartWorker(t, srv, f.register(t, s, dir), worker.Options{Interceptors: []interceptor.WorkerInterceptor{cp}})
+	w := durabletest.StartWorker(t, srv, register(t, f, s.URL, dir), worker.Options{Interceptors: []interceptor.WorkerInterceptor{cp}})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	done := make(chan error, 1)
 	review := f.review
-	if f.name == baselineFlow.name {
+	if f.key == baselineFlow.key {
 		review = func(ctx context.Context, c client.Client, tq, id string, edits int) error {
 			return reviewBaseline(ctx, c, tq, id, edits, baselineStartToClose)
 		}
@@ -293,69 +192,124 @@ type loadResult struct {
 	Completed int
 	// Open counts workflows on the task queue still running afterwards.
 	Open int64
+	// ServerCPU and WorkerCPU are the CPU time (user + system) the dev
+	// server's process and the worker processes used during the phase;
+	// -1 when /proc could not tell.
+	ServerCPU, WorkerCPU time.Duration
 }
 
 // PerSecond is the throughput in completed workflows per second.
 func (r loadResult) PerSecond() float64 { return float64(r.Completed) / r.Wall.Seconds() }
 
+// ServerCPUPerWF and WorkerCPUPerWF are CPU time per completed workflow,
+// or -1 when unknown.
+func (r loadResult) ServerCPUPerWF() time.Duration { return perWF(r.ServerCPU, r.Completed) }
+
+// WorkerCPUPerWF is the workers' CPU time per completed workflow.
+func (r loadResult) WorkerCPUPerWF() time.Duration { return perWF(r.WorkerCPU, r.Completed) }
+
+func perWF(d time.Duration, n int) time.Duration {
+	if d < 0 || n == 0 {
+		return -1
+	}
+	return d / time.Duration(n)
+}
+
+// loadWorkers is the number of worker processes of a load phase.
+const loadWorkers = 2
+
 // load starts n reviews of f at once (one edit, then approve) on two
-// workers sharing a task queue, and waits for all of them.
+// worker processes sharing a task queue and a folder, waits for all of
+// them, and measures the CPU the server and the workers used meanwhile.
 func load(t *testing.T, srv *durable.DevServer, f flow, n int) loadResult {
 	t.Helper()
 	s := newLLM(t)
-	dir := t.TempDir()
-	reg := f.register(t, s, dir)
-	w1 := durabletest.StartWorker(t, srv, reg)
-	durabletest.StartWorkerConfig(t, srv, reg, durabletest.Config{TaskQueue: w1.TaskQueue})
+	tq := fmt.Sprintf("load-%s-%d-%s", f.key, n, uuid.NewString()[:8])
+	procs := startWorkerProcs(t, srv, f, tq, s.URL, t.TempDir(), loadWorkers)
+	defer func() {
+		for _, p := range procs {
+			p.stop()
+		}
+	}()
 	c := srv.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 
+	spid, spidErr := serverPID(srv)
+	cpuAt := func() (server, workers time.Duration) {
+		server, workers = -1, -1
+		if spidErr == nil {
+			if d, err := procCPU(spid); err == nil {
+				server = d
+			}
+		}
+		if d, err := procsCPU(procs); err == nil {
+			workers = d
+		}
+		return server, workers
+	}
 	lat := make([]time.Duration, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
+	s0, w0 := cpuAt()
 	start := time.Now()
 	for i := range n {
 		wg.Go(func() {
 			t0 := time.Now()
-			errs[i] = f.review(ctx, c, w1.TaskQueue, newID("load"), 1)
+			errs[i] = f.review(ctx, c, tq, newID("load"), 1)
 			lat[i] = time.Since(t0)
 		})
 	}
 	wg.Wait()
-	res := loadResult{N: n, Wall: time.Since(start), Billed: s.Billed()}
+	res := loadResult{N: n, Wall: time.Since(start), Billed: s.Billed(), ServerCPU: -1, WorkerCPU: -1}
+	s1, w1 := cpuAt()
+	if s0 >= 0 && s1 >= 0 {
+		res.ServerCPU = s1 - s0
+	}
+	if w0 >= 0 && w1 >= 0 {
+		res.WorkerCPU = w1 - w0
+	}
 	for i, err := range errs {
-		require.NoError(t, err, "%s: review %d of %d", f.name, i+1, n)
+		require.NoError(t, err, "%s: review %d of %d (worker log: %s)", f.name, i+1, n, procs[0].logTail())
 		res.Completed++
 	}
 	res.P50, res.P99 = percentiles(lat)
-	// Visibility lags behind the histories: count until it settles.
-	q := fmt.Sprintf("TaskQueue = %q AND ExecutionStatus = 'Running'", w1.TaskQueue)
-	var open atomic.Int64
-	open.Store(-1)
+	res.Open = openCount(t, ctx, c, f, tq)
+	return res
+}
+
+// openCount counts the workflows still running on tq. Visibility lags
+// behind the histories: it counts until the figure is 0 or 30 s passed.
+func openCount(t *testing.T, ctx context.Context, c client.Client, f flow, tq string) int64 {
+	t.Helper()
+	q := fmt.Sprintf("TaskQueue = %q AND ExecutionStatus = 'Running'", tq)
+	open := int64(-1)
 	assert.Eventually(t, func() bool {
 		resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: q})
 		if err != nil {
 			return false
 		}
-		open.Store(resp.GetCount())
-		return resp.GetCount() == 0
+		open = resp.GetCount()
+		return open == 0
 	}, 30*time.Second, 500*time.Millisecond, "%s: reviews still running after all returned", f.name)
-	res.Open = open.Load()
-	return res
+	return open
 }
 
 // sequential runs n reviews of f one after the other (one edit, then
-// approve) on one worker and returns their p50 and p99 end-to-end latency.
+// approve) on one worker process and returns their p50 and p99
+// end-to-end latency.
 func sequential(t *testing.T, srv *durable.DevServer, f flow, n int) (p50, p99 time.Duration) {
 	t.Helper()
-	w := durabletest.StartWorker(t, srv, f.register(t, newLLM(t), t.TempDir()))
+	s := newLLM(t)
+	tq := fmt.Sprintf("seq-%s-%s", f.key, uuid.NewString()[:8])
+	procs := startWorkerProcs(t, srv, f, tq, s.URL, t.TempDir(), 1)
+	defer procs[0].stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	lat := make([]time.Duration, n)
 	for i := range n {
 		t0 := time.Now()
-		require.NoError(t, f.review(ctx, srv.Client(), w.TaskQueue, newID("seq"), 1), f.name)
+		require.NoError(t, f.review(ctx, srv.Client(), tq, newID("seq"), 1), f.name)
 		lat[i] = time.Since(t0)
 	}
 	return percentiles(lat)

@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/durable-llm/durable-llm/durable"
@@ -9,5 +10,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envWorkerProc) != "" {
+		os.Exit(workerMain())
+	}
 	durabletest.Main(m, durable.DevServerOptions{SearchAttributes: hitl.SearchAttributes()})
 }

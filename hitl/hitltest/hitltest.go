@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -42,8 +43,13 @@ type Input struct {
 	Persist bool
 	// NoEdits leaves hitl.Config.Revise nil: the review refuses edits.
 	NoEdits bool
-	// DisableSearchAttributes is passed to [hitl.Config].
+	// DisableSearchAttributes and UpsertRevising are passed to [hitl.Config].
 	DisableSearchAttributes bool
+	UpsertRevising          bool
+	// SearchAttributes names the attributes to upsert
+	// (hitl.Config.SearchAttributes): hitl's names map to their keys, any
+	// other name to a keyword key. Nil means hitl's default.
+	SearchAttributes []string
 	// State is the review carried through continue-as-new.
 	State *hitl.State[string]
 }
@@ -72,6 +78,8 @@ func Workflow(ctx workflow.Context, in Input) (hitl.Result[string], error) {
 		AuditLimit:              in.AuditLimit,
 		DecisionIDLimit:         in.DecisionIDLimit,
 		DisableSearchAttributes: in.DisableSearchAttributes,
+		UpsertRevising:          in.UpsertRevising,
+		SearchAttributes:        attributeKeys(in.SearchAttributes),
 		ContinueAsNew: func(ctx workflow.Context, s *hitl.State[string]) error {
 			in.State = s
 			return workflow.NewContinueAsNewError(ctx, Workflow, in)
@@ -93,6 +101,23 @@ func Workflow(ctx workflow.Context, in Input) (hitl.Result[string], error) {
 		}
 	}
 	return hitl.Run(ctx, cfg, in.State)
+}
+
+// attributeKeys maps names to search attribute keys (nil stays nil).
+func attributeKeys(names []string) []temporal.SearchAttributeKey {
+	if names == nil {
+		return nil
+	}
+	keys := []temporal.SearchAttributeKey{}
+	for _, n := range names {
+		i := slices.IndexFunc(hitl.SearchAttributes(), func(k temporal.SearchAttributeKey) bool { return k.GetName() == n })
+		if i >= 0 {
+			keys = append(keys, hitl.SearchAttributes()[i])
+		} else {
+			keys = append(keys, temporal.NewSearchAttributeKeyKeyword(n))
+		}
+	}
+	return keys
 }
 
 // ErrRevise is what Revise returns (non-retryable) while
