@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"time"
@@ -21,8 +22,16 @@ import (
 // Reviewer scripts the human who reviews the refund through the hitlhttp
 // JSON API, as a reviewer's browser or tool would.
 type Reviewer struct {
-	// Name is the reviewer, sent as the X-Reviewer header (hitlhttp.HeaderAuth).
+	// Name is the reviewer.
 	Name string
+	// Links, when set, signs Name in with a signed review link for the
+	// refund's review (minted with the handler's key ring), as a reviewer
+	// who follows the link in a notification would.
+	Links *hitlhttp.Links
+	// Token, when set and Links is not, is an OpenID Connect bearer token
+	// sent on every API call (the handler's ReviewAuth.OIDC verifies it).
+	// With neither, the calls carry no credentials and are refused.
+	Token string
 	// Edit, when set, is a JSON object of argument fields to change before
 	// approving, for example {"amount_cents": 2500}.
 	Edit string
@@ -52,7 +61,8 @@ type DemoResult struct {
 // through the hitlhttp API at reviewURL (for example
 // "http://127.0.0.1:8090/review") as r, waits for the agent and reports
 // what happened, reading the shop's ledger in b. A worker must be polling
-// TaskQueue and the handler must use hitlhttp.HeaderAuth.
+// TaskQueue, and r must carry credentials the handler accepts (Links with
+// the handler's key ring, or Token for its OIDC provider).
 func RunDemo(ctx context.Context, c client.Client, reviewURL string, b *Backend, t Ticket, r Reviewer) (DemoResult, error) {
 	return runTicket(ctx, c, TaskQueue, reviewURL, b, t, r)
 }
@@ -66,7 +76,10 @@ func runTicket(ctx context.Context, c client.Client, queue, reviewURL string, b 
 	if res.Review, err = waitReview(ctx, c, run.GetID()); err != nil {
 		return res, err
 	}
-	api := &reviewAPI{base: strings.TrimRight(reviewURL, "/"), reviewer: r.Name}
+	api, err := signIn(ctx, strings.TrimRight(reviewURL, "/"), r, res.Review)
+	if err != nil {
+		return res, err
+	}
 	rv, err := api.get(ctx, res.Review)
 	if err != nil {
 		return res, err
@@ -162,7 +175,42 @@ func waitReview(ctx context.Context, c client.Client, id string) (string, error)
 
 // reviewAPI is a client of the hitlhttp JSON API.
 type reviewAPI struct {
-	base, reviewer string
+	base, token string
+	hc          *http.Client
+}
+
+// signIn returns an API client for r on review: with r.Links it redeems a
+// signed link for the review (POST {base}/link) and keeps the session
+// cookie; with r.Token it sends the bearer token.
+func signIn(ctx context.Context, base string, r Reviewer, review string) (*reviewAPI, error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	api := &reviewAPI{base: base, hc: &http.Client{Jar: jar}}
+	if r.Links == nil {
+		api.token = r.Token
+		return api, nil
+	}
+	tok, err := r.Links.Token(hitlhttp.Link{Reviewer: r.Name, Review: review})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/link", strings.NewReader(url.Values{"token": {tok}}.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := api.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("supportagent: open review link: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("supportagent: review link for %s on %s refused: %s: %s", r.Name, review, resp.Status, strings.TrimSpace(string(body)))
+	}
+	return api, nil
 }
 
 func (a *reviewAPI) get(ctx context.Context, id string) (hitlhttp.Review, error) {
@@ -192,9 +240,11 @@ func (a *reviewAPI) do(ctx context.Context, method, path string, body, out any) 
 	if err != nil {
 		return err
 	}
-	req.Header.Set(hitlhttp.DefaultHeader, a.reviewer)
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := a.hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("supportagent: review API: %w", err)
 	}

@@ -37,7 +37,11 @@ func runAgent(ctx context.Context, c client.Client, dir string, llmCfg llm.Confi
 	}
 	defer wk.Stop()
 
-	h, err := supportagent.ReviewHandler(c, hitlhttp.HeaderAuth{}, false)
+	ring, err := hitlhttp.RandomKeyRing("demo")
+	if err != nil {
+		return summary{}, err
+	}
+	h, err := supportagent.ReviewHandler(ctx, c, supportagent.ReviewAuth{Keys: ring}) // signed links only, no demo login
 	if err != nil {
 		return summary{}, err
 	}
@@ -52,7 +56,7 @@ func runAgent(ctx context.Context, c client.Client, dir string, llmCfg llm.Confi
 
 	res, err := supportagent.RunDemo(ctx, c, reviewURL, sw.Backend,
 		supportagent.Ticket{ID: "A-1001-broken", Text: agentTicket},
-		supportagent.Reviewer{Name: "lead", Edit: `{"amount_cents": 2500}`})
+		supportagent.Reviewer{Name: "lead", Links: &hitlhttp.Links{Keys: ring, BaseURL: reviewURL}, Edit: `{"amount_cents": 2500}`})
 	if err != nil {
 		return summary{}, err
 	}
@@ -61,7 +65,7 @@ func runAgent(ctx context.Context, c client.Client, dir string, llmCfg llm.Confi
 		tools = append(tools, fmt.Sprintf("%s (%s: %s)", call.Tool, call.Policy, call.Outcome))
 	}
 	fmt.Fprintf(w, "      %s: %s after %d turns; calls: %s\n", res.WorkflowID, res.Result.Stop, res.Result.Turns, strings.Join(tools, ", "))
-	fmt.Fprintf(w, "      review %s via hitlhttp: lead edited the refund to 2500 cents and approved it\n", res.Review)
+	fmt.Fprintf(w, "      review %s via hitlhttp (signed in by a signed review link): lead edited the refund to 2500 cents and approved it\n", res.Review)
 	fmt.Fprintf(w, "      refunds %d (%d cents), emails %d; shop ledger in %s\n", res.Refunds, res.RefundedCents, res.Emails, rel(filepath.Join(dir, "shop")))
 	return summary{"agent", res.WorkflowID, fmt.Sprintf("%s; refunded %d cents once, %d email", res.Result.Stop, res.RefundedCents, res.Emails)}, nil
 }

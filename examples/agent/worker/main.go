@@ -1,14 +1,19 @@
 // Command worker runs the support agent's worker and serves the reviewer
 // pages where refunds are approved, edited or rejected.
 //
-//	go run ./examples/agent/worker -data /tmp/support-agent -http :8091 -demo-login
+//	go run ./agent/worker -data /tmp/support-agent -http :8091 -link lead:support-T-1/approval/call_1   (from examples/)
 //
 // TEMPORAL_ADDRESS and the other TEMPORAL_* variables choose the server
 // (a local `temporal server start-dev` by default); OPENAI_API_KEY,
 // OPENAI_BASE_URL and OPENAI_MODEL choose the model (the offline model when
-// neither is set). The pages identify reviewers by the X-Reviewer header,
-// or, with -demo-login, by a name picked on a login page: for demos only
-// (examples/docapproval's worker shows OpenID Connect and signed links).
+// neither is set). Reviewers sign in with OpenID Connect (-oidc-issuer,
+// -oidc-client-id, OIDC_CLIENT_SECRET; register
+// {-public-url}/review/signin/callback as its redirect URL; API clients
+// send the provider's ID token as a bearer token) or through signed review
+// links (-link reviewer:workflow-id prints one). Sessions and links are
+// signed with HITL_SIGNING_KEYS (a random key that dies with the process
+// when unset). -demo-login instead lets anyone act as any reviewer (login
+// page or X-Reviewer header): for demos only.
 package main
 
 import (
@@ -28,7 +33,6 @@ import (
 	"github.com/durable-llm/durable-llm/durable"
 	supportagent "github.com/durable-llm/durable-llm/examples/agent"
 	"github.com/durable-llm/durable-llm/hitl"
-	"github.com/durable-llm/durable-llm/hitl/hitlhttp"
 	"github.com/durable-llm/durable-llm/llm"
 )
 
@@ -36,15 +40,16 @@ func main() {
 	data := flag.String("data", supportagent.DefaultDataDir(), "directory of the shop, idempotency records and messages")
 	addr := flag.String("http", ":8091", "address of the reviewer pages (empty: none)")
 	queue := flag.String("task-queue", supportagent.TaskQueue, "task queue to poll")
-	demoLogin := flag.Bool("demo-login", false, "serve a login page where anyone can act as any reviewer (demos only)")
+	var sf signInFlags
+	sf.register(flag.CommandLine)
 	flag.Parse()
-	if err := run(*data, *addr, *queue, *demoLogin); err != nil {
+	if err := run(*data, *addr, *queue, sf); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
 	}
 }
 
-func run(data, addr, queue string, demoLogin bool) error {
+func run(data, addr, queue string, sf signInFlags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts, err := durable.LoadClientOptions()
@@ -77,14 +82,21 @@ func run(data, addr, queue string, demoLogin bool) error {
 		<-ctx.Done()
 		return nil
 	}
-	h, err := supportagent.ReviewHandler(c, hitlhttp.HeaderAuth{}, demoLogin)
+	auth, err := sf.auth(addr)
 	if err != nil {
+		return err
+	}
+	h, err := supportagent.ReviewHandler(ctx, c, auth)
+	if err != nil {
+		return err
+	}
+	if err := sf.printLinks(os.Stdout, auth, addr); err != nil {
 		return err
 	}
 	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	fmt.Printf("reviewer pages on http://localhost%s%s/ (X-Reviewer header%s)\n", addr, supportagent.ReviewPrefix, map[bool]string{true: " or the demo login", false: ""}[demoLogin])
+	fmt.Printf("reviewer pages on %s/ (%s)\n", sf.publicURL(addr), sf.describe())
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
