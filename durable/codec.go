@@ -84,26 +84,37 @@ func KeyRingFromEnv() (*KeyRing, error) {
 
 // ParseKeyRing parses "id:base64key,id2:base64key"; the first id is current.
 func ParseKeyRing(s string) (*KeyRing, error) {
-	keys := map[string][]byte{}
-	var current string
+	current, keys, err := ParseKeys(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvCodecKeys, err)
+	}
+	return NewKeyRing(current, keys)
+}
+
+// ParseKeys parses a key list "id:base64key,id2:base64key" into the id of
+// its first key (the current one) and the keys by id. Errors match
+// [ErrInvalidKeyRing] and say which entry is wrong. It is the one parser of
+// key lists: [ParseKeyRing] and the signing keys of package hitlhttp use it.
+func ParseKeys(s string) (current string, keys map[string][]byte, err error) {
+	keys = map[string][]byte{}
 	for i, part := range strings.Split(s, ",") {
 		id, b64, ok := strings.Cut(strings.TrimSpace(part), ":")
 		if !ok {
-			return nil, fmt.Errorf("%w: %s entry %d is not id:base64key", ErrInvalidKeyRing, EnvCodecKeys, i+1)
+			return "", nil, fmt.Errorf("%w: entry %d is not id:base64key", ErrInvalidKeyRing, i+1)
 		}
 		k, err := base64.StdEncoding.DecodeString(b64)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s key %q is not base64: %w", ErrInvalidKeyRing, EnvCodecKeys, id, err)
+			return "", nil, fmt.Errorf("%w: key %q is not base64: %w", ErrInvalidKeyRing, id, err)
 		}
 		if _, dup := keys[id]; dup {
-			return nil, fmt.Errorf("%w: %s names key %q twice", ErrInvalidKeyRing, EnvCodecKeys, id)
+			return "", nil, fmt.Errorf("%w: key %q appears twice", ErrInvalidKeyRing, id)
 		}
 		keys[id] = k
 		if i == 0 {
 			current = id
 		}
 	}
-	return NewKeyRing(current, keys)
+	return current, keys, nil
 }
 
 // Current is the id of the key that encrypts.

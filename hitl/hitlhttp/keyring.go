@@ -2,11 +2,12 @@ package hitlhttp
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/durable-llm/durable-llm/durable"
 )
 
 // EnvKeys names the variable [KeyRingFromEnv] reads:
@@ -51,26 +52,12 @@ func NewKeyRing(current string, keys map[string][]byte) (*KeyRing, error) {
 	return r, nil
 }
 
-// ParseKeyRing parses "id:base64key,id2:base64key"; the first id is current.
+// ParseKeyRing parses "id:base64key,id2:base64key" (the format of
+// [durable.ParseKeys]); the first id is current.
 func ParseKeyRing(s string) (*KeyRing, error) {
-	keys := map[string][]byte{}
-	var current string
-	for i, part := range strings.Split(s, ",") {
-		id, b64, ok := strings.Cut(strings.TrimSpace(part), ":")
-		if !ok {
-			return nil, fmt.Errorf("%w: entry %d is not id:base64key", ErrInvalidKeyRing, i+1)
-		}
-		k, err := base64.StdEncoding.DecodeString(b64)
-		if err != nil {
-			return nil, fmt.Errorf("%w: key %q is not base64: %w", ErrInvalidKeyRing, id, err)
-		}
-		if _, dup := keys[id]; dup {
-			return nil, fmt.Errorf("%w: key %q appears twice", ErrInvalidKeyRing, id)
-		}
-		keys[id] = k
-		if i == 0 {
-			current = id
-		}
+	current, keys, err := durable.ParseKeys(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidKeyRing, err)
 	}
 	return NewKeyRing(current, keys)
 }
