@@ -31,7 +31,7 @@ func Chat(ctx workflow.Context, in ChatInput) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := s.Publish("status", stream.Event{Kind: "status", Text: "drafting"}); err != nil {
+	if err := s.Publish(ctx, "status", stream.Event{Kind: "status", Text: "drafting"}); err != nil {
 		return "", err
 	}
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Minute})
@@ -44,7 +44,7 @@ func Chat(ctx workflow.Context, in ChatInput) (string, error) {
 			return []any{ChatInput{Prompt: in.Prompt, Stream: st}}
 		})
 	}
-	if err := s.Publish("status", stream.Event{Kind: "status", Text: "done"}); err != nil {
+	if err := s.Publish(ctx, "status", stream.Event{Kind: "status", Text: "done"}); err != nil {
 		return "", err
 	}
 	return answer, s.Drain(ctx)

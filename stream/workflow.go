@@ -61,11 +61,14 @@ func New(ctx workflow.Context, opts Options) (*Stream, error) {
 }
 
 // Publish appends ev to topic from workflow code, for example a status
-// line or a marker after an activity's result. It writes nothing to the
-// history: on replay the same code appends the same event again. Offset,
-// Topic and Payload of ev are ignored; an event without a Kind is refused
-// with [ErrNoKind].
-func (s *Stream) Publish(topic string, ev Event) error {
+// line or a marker after an activity's result. It first applies the
+// publish signals already delivered to the run, so ev comes after every
+// batch an activity sent before it (a batch and an activity's result can
+// arrive in one workflow task). It writes nothing to the history: on
+// replay the same code appends the same event again. Offset, Topic and
+// Payload of ev are ignored; an event without a Kind is refused with
+// [ErrNoKind].
+func (s *Stream) Publish(ctx workflow.Context, topic string, ev Event) error {
 	if ev.Kind == "" {
 		return ErrNoKind
 	}
@@ -73,6 +76,7 @@ func (s *Stream) Publish(topic string, ev Event) error {
 	if err != nil {
 		return err
 	}
+	s.receivePending(ctx)
 	s.log = append(s.log, entry{topic: topic, data: data})
 	return nil
 }

@@ -274,10 +274,10 @@ func TestWorkflowPublishAppendsAndRefusesAnEventWithoutKind(t *testing.T) {
 		if err != nil {
 			return PollResult{}, err
 		}
-		if err := s.Publish("status", Event{Text: "no kind"}); !errors.Is(err, ErrNoKind) {
+		if err := s.Publish(ctx, "status", Event{Text: "no kind"}); !errors.Is(err, ErrNoKind) {
 			return PollResult{}, fmt.Errorf("want ErrNoKind, got %v", err)
 		}
-		if err := s.Publish("status", Event{Kind: "status", Text: "drafting"}); err != nil {
+		if err := s.Publish(ctx, "status", Event{Kind: "status", Text: "drafting"}); err != nil {
 			return PollResult{}, err
 		}
 		return s.read(PollInput{})

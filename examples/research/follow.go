@@ -25,15 +25,11 @@ const (
 )
 
 // status publishes a status line from workflow code (nothing is written to
-// the history; a replay publishes it again at the same place). It first
-// lets the stream take the publish signals already delivered: the last
-// batch of an activity's deltas can arrive in the same workflow task as the
-// activity's result, and this coroutine would otherwise run before the
-// stream's and put the status before that batch.
+// the history; a replay publishes it again at the same place). Publish puts
+// it after every batch already delivered, such as the last deltas of the
+// research call, which can arrive in the same task as its result.
 func status(ctx workflow.Context, s *stream.Stream, text string) {
-	ch := workflow.GetSignalChannel(ctx, stream.PublishSignal)
-	_ = workflow.Await(ctx, func() bool { return ch.Len() == 0 })          // fails only when cancelled: publish anyway
-	_ = s.Publish(StatusTopic, stream.Event{Kind: KindStatus, Text: text}) // fails only without a Kind
+	_ = s.Publish(ctx, StatusTopic, stream.Event{Kind: KindStatus, Text: text}) // fails only without a Kind
 }
 
 // Watch is called by [Follow] for each event of the workflow's stream, with
