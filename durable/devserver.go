@@ -37,8 +37,9 @@ func (e *CLINotFoundError) Error() string {
 func (e *CLINotFoundError) Unwrap() error { return ErrNoCLI }
 
 // FindCLI returns the path of the temporal CLI: $TEMPORAL_CLI, then
-// ./bin/temporal in the working directory or any parent (so tests in
-// sub-packages find the repository's copy), then temporal on PATH.
+// bin/temporal in the working directory or any parent up to the
+// repository's root (the directory holding .git), so tests in sub-packages
+// and in nested modules find the repository's copy, then temporal on PATH.
 func FindCLI() (string, error) {
 	var tried []string
 	if p := os.Getenv(EnvTemporalCLI); p != "" {
@@ -54,8 +55,8 @@ func FindCLI() (string, error) {
 			if isExecutable(p) {
 				return p, nil
 			}
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				break // stop at the module root
+			if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+				break // stop at the repository's root
 			}
 			if filepath.Dir(dir) == dir {
 				break

@@ -159,6 +159,16 @@ func TestFindCLIOrder(t *testing.T) {
 	got, err = durable.FindCLI()
 	require.NoError(t, err)
 	assert.Equal(t, local, got, "./bin/temporal next")
+
+	// A nested module (its own go.mod) still finds the repository's copy.
+	require.NoError(t, os.Mkdir(filepath.Join(dir, ".git"), 0o755))
+	nested := filepath.Join(dir, "harness", "chaos")
+	require.NoError(t, os.MkdirAll(nested, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "harness", "go.mod"), []byte("module example.com/h\n"), 0o644))
+	t.Chdir(nested)
+	got, err = durable.FindCLI()
+	require.NoError(t, err)
+	assert.Equal(t, local, got, "bin/temporal of the repository's root, past a nested go.mod")
 }
 
 func TestFindCLINeverDownloads(t *testing.T) {
