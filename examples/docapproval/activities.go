@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -68,10 +69,21 @@ type Document struct {
 	Model   string `json:"model"`
 	Offline bool   `json:"offline,omitempty"`
 	// Call is the usage of the LLM call that wrote this version; Usage
-	// sums the calls of every version up to this one (the workflow keeps
-	// it; an activity's result holds Call only).
+	// sums the calls of every version up to this one, the interrupted ones
+	// included (the workflow keeps it; an activity's result holds Call
+	// only).
 	Call  llm.Usage `json:"call"`
 	Usage llm.Usage `json:"usage,omitzero"`
+	// Interrupted is the usage of the generations a reviewer stopped or
+	// redirected since the version before (see "Steering and the live view" in
+	// the package docs): what this version cost beyond Call. Their partial texts are
+	// recorded in the history of the cancelled activities.
+	Interrupted llm.Usage `json:"interrupted,omitzero"`
+	// Stopped marks a text whose generation a reviewer stopped: it is what
+	// the model had written by then. Only the first draft becomes a
+	// version when stopped; a stopped revision leaves the review on the
+	// version it revised.
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // Excerpt implements hitl.Excerpter: the status shows the head of the text.
@@ -97,9 +109,12 @@ type DraftInput struct {
 	// Model is the configured llm model name; empty means the default.
 	Model string `json:"model,omitempty"`
 	// StreamTopic, when set, streams the answer to the workflow's stream
-	// under this topic while it is written (the workflow sets it: it hosts
-	// the stream).
+	// under this topic while it is written, on workers whose
+	// [Config.Live] is set (the workflow sets it: it hosts the stream).
 	StreamTopic string `json:"stream_topic,omitempty"`
+	// Redirects are the messages of the reviewers who redirected this
+	// draft while it was written, oldest first ([DraftPrompt] adds them).
+	Redirects []string `json:"redirects,omitempty"`
 }
 
 // ReviseInput is the input of [Activities.Revise].
@@ -118,6 +133,10 @@ type ReviseInput struct {
 	Model        string `json:"model,omitempty"`
 	// StreamTopic is [DraftInput.StreamTopic].
 	StreamTopic string `json:"stream_topic,omitempty"`
+	// Redirects are the messages of the reviewers who redirected this
+	// revision while it was written, oldest first ([RevisePrompt] adds
+	// them after the instructions).
+	Redirects []string `json:"redirects,omitempty"`
 }
 
 // PersistInput is the input of [Activities.Persist].
@@ -169,11 +188,19 @@ type Config struct {
 	// history then holds by reference. Use a store every worker of the task
 	// queue, and the review pages, share. Nil means NewFileDrafts(Dir/drafts).
 	Drafts Drafts
-	// NoStream turns off the live stream of the model's text (the
-	// workflow asks for it: DraftInput.StreamTopic). Set it where no
-	// workflow can take the stream's signals, such as workflow unit tests
-	// on testsuite, whose activities' client is a mock.
-	NoStream bool
+	// Live streams the model's text to the review workflow while it is
+	// written (the workflow asks for it: DraftInput.StreamTopic), so the
+	// review page shows it word by word. It is off by default for what it
+	// costs: every draft's text reaches the workflow's history a second
+	// time, as the stream's signals. docs/BENCHMARKS.md measured 30.4 KB
+	// and 17.2 events of history per review round with it against 2.4 KB
+	// and 11.0 without (the baseline: 41.3 KB and 10.0), and about 7× the
+	// worker CPU. Off, the page says the version is being written and
+	// shows it when it lands; stop and redirect work either way. Leave it
+	// off where no workflow can take the stream's signals, such as
+	// workflow unit tests on testsuite, whose activities' client is a
+	// mock.
+	Live bool
 	// InlineBytes is the longest draft recorded inline in workflow history.
 	// 0 means [DefaultInlineBytes]; negative keeps every draft inline (each
 	// round of review then records the text twice: the revision's input
@@ -188,7 +215,7 @@ type Activities struct {
 	store  *Store
 	drafts Drafts
 	inline int
-	noLive bool
+	live   bool
 	llm    *llm.Activities
 	desc   string
 	draft  func(context.Context, DraftInput) (Document, error)
@@ -229,7 +256,7 @@ func NewActivities(cfg Config) (*Activities, error) {
 	if inline == 0 {
 		inline = DefaultInlineBytes
 	}
-	a := &Activities{store: store, drafts: drafts, inline: inline, noLive: cfg.NoStream, llm: la, desc: cfg.LLM.Describe()}
+	a := &Activities{store: store, drafts: drafts, inline: inline, live: cfg.Live, llm: la, desc: cfg.LLM.Describe()}
 	// Failures are not recorded: a revision refused by the provider leaves
 	// the review on the same version, and the next edit reuses its key.
 	a.draft = idem.Wrap(is, a.draftOnce, idem.WithKey(DraftKey), idem.WithRecordFailures(false))
@@ -264,6 +291,16 @@ func LoadText(ctx context.Context, drafts Drafts, doc Document) (string, error) 
 // Describe says where the LLM calls go (one line per model), for logs.
 func (a *Activities) Describe() string { return a.desc }
 
+// WorkerOptions returns o with the heartbeat throttling capped at the llm
+// heartbeat interval (llm.Activities.WorkerOptions): a reviewer's stop or
+// redirect reaches the model call within one interval (2 s by default)
+// instead of up to 8 s. Build the worker that registers a with them:
+//
+//	w := worker.New(c, docapproval.TaskQueue, acts.WorkerOptions(worker.Options{}))
+func (a *Activities) WorkerOptions(o worker.Options) worker.Options {
+	return a.llm.WorkerOptions(o)
+}
+
 // Register registers [Review] and the activities of acts on r under their
 // wire names ([WorkflowName], [ActivityDraft], [ActivityRevise],
 // [ActivityPersist]).
@@ -280,14 +317,29 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 	r.RegisterActivityWithOptions(a.Persist, activity.RegisterOptions{Name: ActivityPersist})
 }
 
-// DraftKey is the idempotency key of the draft call: docapproval/<doc_id>/v1/draft.
+// DraftKey is the idempotency key of the draft call:
+// docapproval/<doc_id>/v1/draft, and docapproval/<doc_id>/v1/draft/r<n>
+// after n redirects.
 func DraftKey(_ context.Context, in DraftInput) (string, error) {
-	return "docapproval/" + in.DocID + "/v1/draft", nil
+	return "docapproval/" + in.DocID + "/v1/draft" + redirected(in.Redirects), nil
 }
 
-// ReviseKey is the idempotency key of a revision: docapproval/<doc_id>/v<version>/revise.
+// ReviseKey is the idempotency key of a revision:
+// docapproval/<doc_id>/v<version>/revise, and
+// docapproval/<doc_id>/v<version>/revise/r<n> after n redirects.
 func ReviseKey(_ context.Context, in ReviseInput) (string, error) {
-	return "docapproval/" + in.DocID + "/v" + strconv.Itoa(in.Version) + "/revise", nil
+	return "docapproval/" + in.DocID + "/v" + strconv.Itoa(in.Version) + "/revise" + redirected(in.Redirects), nil
+}
+
+// redirected is the key suffix of a call after redirects: a redirected
+// call asks something else, so it must not meet the answer recorded for
+// the call it replaces (which a redirect that came too late finds
+// finished).
+func redirected(redirects []string) string {
+	if len(redirects) == 0 {
+		return ""
+	}
+	return "/r" + strconv.Itoa(len(redirects))
 }
 
 // Draft writes version 1 of the document with one LLM call, at most once
@@ -295,6 +347,13 @@ func ReviseKey(_ context.Context, in ReviseInput) (string, error) {
 // answer without a new call. A short prompt or bad doc_id fails with a
 // non-retryable [ErrTypeInvalidInput] error; LLM failures keep the llm
 // package's error types (llm.IsRetryable and friends).
+//
+// When its workflow cancels it (a reviewer's stop or redirect), the call
+// stops: on the background Responses API the provider's response is
+// cancelled, which stops the billing. It then returns a
+// *temporal.CanceledError whose details are the [Document] of what the
+// model had written ([Document.Stopped], Call the usage billed so far),
+// which reaches a workflow that waits for the cancellation.
 func (a *Activities) Draft(ctx context.Context, in DraftInput) (Document, error) {
 	if err := (Input{DocID: in.DocID, Prompt: in.Prompt}).Validate(); err != nil {
 		return Document{}, invalidInput(err)
@@ -303,21 +362,16 @@ func (a *Activities) Draft(ctx context.Context, in DraftInput) (Document, error)
 }
 
 func (a *Activities) draftOnce(ctx context.Context, in DraftInput) (Document, error) {
-	resp, err := a.llm.Complete(ctx, llm.Request{
-		Model:   in.Model,
-		System:  DraftSystem,
-		Prompt:  DraftPrompt(in),
-		Summary: "draft v1",
-		Stream:  a.live(in.StreamTopic), StreamTopic: in.StreamTopic, // the review page shows it as it is written
-	})
+	resp, err := a.llm.Complete(ctx, a.request(in.Model, DraftSystem, DraftPrompt(in), "draft v1", len(in.Redirects), in.StreamTopic))
 	if err != nil {
-		return Document{}, err // a classified *temporal.ApplicationError: return it unwrapped
+		return Document{}, a.stopped(ctx, in.DocID, 1, SourceDraft, err) // else a classified *temporal.ApplicationError: returned unwrapped
 	}
 	return a.document(ctx, in.DocID, 1, SourceDraft, resp)
 }
 
 // Revise writes version in.Version from in.Base and the reviewer's edits
-// with one LLM call, at most once per (doc_id, version).
+// with one LLM call, at most once per (doc_id, version). It stops when its
+// workflow cancels it, as [Activities.Draft] does.
 func (a *Activities) Revise(ctx context.Context, in ReviseInput) (Document, error) {
 	if err := validateDocID(in.DocID); err != nil {
 		return Document{}, invalidInput(err)
@@ -339,33 +393,98 @@ func (a *Activities) reviseOnce(ctx context.Context, in ReviseInput) (Document, 
 		}
 		in.Base, in.BaseRef = base, nil
 	}
-	resp, err := a.llm.Complete(ctx, llm.Request{
-		Model:   in.Model,
-		System:  ReviseSystem,
-		Prompt:  RevisePrompt(in),
-		Summary: "revise v" + strconv.Itoa(in.Version),
-		Stream:  a.live(in.StreamTopic), StreamTopic: in.StreamTopic,
-	})
+	resp, err := a.llm.Complete(ctx, a.request(in.Model, ReviseSystem, RevisePrompt(in), "revise v"+strconv.Itoa(in.Version), len(in.Redirects), in.StreamTopic))
 	if err != nil {
-		return Document{}, err
+		return Document{}, a.stopped(ctx, in.DocID, in.Version, SourceRevision, err)
 	}
 	return a.document(ctx, in.DocID, in.Version, SourceRevision, resp)
 }
 
-// DraftPrompt is the user message of the draft call: the reviewer's prompt
-// first, then how to write it.
-func DraftPrompt(in DraftInput) string {
-	return strings.TrimSpace(in.Prompt) + "\n\nWrite it as a clear, concise document. Tone: professional."
+// request is the LLM request of a draft or revision. With [Config.Live]
+// the answer streams to the workflow's stream under topic, and the
+// review page shows it as it is written.
+func (a *Activities) request(model, system, prompt, summary string, redirects int, topic string) llm.Request {
+	if redirects > 0 {
+		summary += fmt.Sprintf(" (redirect %d)", redirects) // the live page starts the new call's text afresh
+	}
+	live := a.live && topic != ""
+	if !live {
+		topic = ""
+	}
+	return llm.Request{Model: model, System: system, Prompt: prompt, Summary: summary, Stream: live, StreamTopic: topic}
 }
 
-// RevisePrompt is the user message of a revision: the edits first, then the
-// reviewer's text if any, then the current draft.
+// stoppedSaveTimeout bounds storing the partial text of a stopped call,
+// which runs after the activity's context was cancelled.
+const stoppedSaveTimeout = 10 * time.Second
+
+// stopped is the error to return for err, the failure of a draft or
+// revision call: when the workflow cancelled the call and the llm
+// activities reported what it had written (a *temporal.CanceledError
+// holding an llm.Response), a *temporal.CanceledError holding the
+// [Document] of that partial text, long texts stored in the [Drafts] store
+// as any version's; else err itself.
+func (a *Activities) stopped(ctx context.Context, docID string, version int, source string, err error) error {
+	var ce *temporal.CanceledError
+	if !errors.As(err, &ce) || !ce.HasDetails() {
+		return err
+	}
+	var partial llm.Response
+	if ce.Details(&partial) != nil {
+		return err
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stoppedSaveTimeout)
+	defer cancel()
+	doc, derr := a.document(sctx, docID, version, source, partial)
+	if derr != nil { // keep the usage; the text is lost with the store
+		if activity.IsActivity(ctx) {
+			activity.GetLogger(ctx).Warn("docapproval: the partial text of a stopped call was not stored", "doc_id", docID, "version", version, "error", derr)
+		}
+		doc = Document{DocID: docID, Version: version, Source: source, Model: partial.Model, Offline: partial.Offline}
+		doc.Call.Add(partial)
+	}
+	doc.Stopped = true
+	return temporal.NewCanceledError(doc)
+}
+
+// DraftPrompt is the user message of the draft call: the reviewer's prompt
+// first, then the redirects if any, then how to write it.
+func DraftPrompt(in DraftInput) string {
+	var b strings.Builder
+	b.WriteString(strings.TrimSpace(in.Prompt))
+	b.WriteString("\n\n")
+	writeRedirects(&b, in.Redirects)
+	b.WriteString("Write it as a clear, concise document. Tone: professional.")
+	return b.String()
+}
+
+// RedirectHeading introduces, in a prompt, the messages of the reviewers
+// who redirected the call while it was written.
+const RedirectHeading = "--- Redirected while it was written ---"
+
+func writeRedirects(b *strings.Builder, redirects []string) {
+	if len(redirects) == 0 {
+		return
+	}
+	b.WriteString(RedirectHeading)
+	b.WriteString("\n")
+	for _, m := range redirects {
+		b.WriteString(strings.TrimSpace(m))
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+}
+
+// RevisePrompt is the user message of a revision: the edits first, then
+// the redirects if any, then the reviewer's text if any, then the current
+// draft.
 func RevisePrompt(in ReviseInput) string {
 	var b strings.Builder
 	if s := strings.TrimSpace(in.Instructions); s != "" {
 		b.WriteString(s)
 		b.WriteString("\n\n")
 	}
+	writeRedirects(&b, in.Redirects)
 	if s := strings.TrimSpace(in.Text); s != "" {
 		b.WriteString("--- Text from the reviewer ---\n")
 		b.WriteString(s)

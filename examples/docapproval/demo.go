@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/durable-llm/durable-llm/hitl"
+	"github.com/durable-llm/durable-llm/llm"
 )
 
 // Step is one scripted reviewer decision for [RunDemo]. It applies to the
@@ -42,7 +43,8 @@ type DemoResult struct {
 	Tokens    int64
 	CostUSD   float64
 	CostKnown bool
-	// LLMCalls counts the LLM answers (1 draft + one per edit).
+	// LLMCalls counts the LLM answers (1 draft + one per edit, and one
+	// per generation a reviewer stopped or redirected).
 	LLMCalls int
 	// AuditEntries counts the review's audit entries.
 	AuditEntries int
@@ -103,7 +105,7 @@ func RunDemo(ctx context.Context, c client.Client, in Input, script []Step, opts
 		if err != nil {
 			return out, err
 		}
-		out.fill(doc)
+		out.fill(doc, llm.Usage{})
 		return out, nil
 	}
 	var res Result
@@ -114,13 +116,15 @@ func RunDemo(ctx context.Context, c client.Client, in Input, script []Step, opts
 	}
 	out.Result, out.Phase, out.Versions, out.AuditEntries = res, res.Phase, res.Document.Version, res.AuditCount
 	out.ApprovedPath, out.Created, out.PersistAttempt = res.Persisted.Path, res.Persisted.Created, res.Persisted.Attempt
-	out.fill(res.Document)
+	out.fill(res.Document, res.Stopped)
 	return out, nil
 }
 
-func (r *DemoResult) fill(doc Document) {
-	r.Tokens = doc.Usage.TotalTokens()
-	r.CostUSD = doc.Usage.CostUSD
-	r.CostKnown = doc.Usage.UnknownCostCalls == 0
-	r.LLMCalls = doc.Usage.Calls
+// fill sets the usage figures: doc's, and the revisions stopped after it.
+func (r *DemoResult) fill(doc Document, stopped llm.Usage) {
+	u := addUsage(doc.Usage, stopped)
+	r.Tokens = u.TotalTokens()
+	r.CostUSD = u.CostUSD
+	r.CostKnown = u.UnknownCostCalls == 0
+	r.LLMCalls = u.Calls
 }

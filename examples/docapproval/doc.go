@@ -18,8 +18,9 @@
 //
 // On the worker, [NewActivities] builds the activities from a [Config] (the
 // store's directory, the llm.Config of the models, an idem.Store) and
-// [Register] registers them with the workflow. [RunDemo] plays a scripted
-// review from a client, for demos and tests.
+// [Register] registers them with the workflow; build the worker with
+// [Activities.WorkerOptions]. [RunDemo] plays a scripted review from a
+// client, for demos and tests.
 //
 // # Determinism
 //
@@ -43,6 +44,42 @@
 // ([ErrTypeDraftMissing] when they cannot); the review pages read it with
 // [DraftLoader] (ReviewAuth.Drafts), clients with [LoadText].
 //
+// # Steering and the live view
+//
+// While a revision is being written, the reviewers who may decide in the
+// current stage can stop or redirect it from the review pages
+// ([ReviewHandler], [Steer]). Any client can steer the revision or the
+// first draft with llm.Stop, llm.Redirect or llm.Steer: [Review] answers
+// the llm package's steering update (llm.UpdateSteer) for its draft and
+// revise activities. A steer cancels
+// the activity in flight; the cancellation reaches it with its next
+// heartbeat (within the llm heartbeat interval, 2 s, on a worker built
+// with [Activities.WorkerOptions]), the model call stops (on the
+// background Responses API the provider's response is cancelled, which
+// stops the billing) and the activity reports what the model had written
+// and the usage billed so far as the details of its cancellation, which
+// the workflow waits for and the history records.
+//
+//   - A stopped revision produces no version: the review stays on the
+//     version it revised, open, and reviewers can edit again. hitl records
+//     it as revise_failed ("alice stopped the revision of version 2 after
+//     812 characters ..."), the edit that asked for it returns hitl's
+//     ReviseFailed error quoting [ErrTypeStopped], and its usage counts in
+//     the next version's [Document.Interrupted] (or [Result.Stopped]).
+//   - A stopped first draft is version 1 as written so far, marked
+//     [Document.Stopped]; reviewers edit or reject it as any version.
+//   - A redirect asks again, with the reviewer's message added to the
+//     prompt ([DraftInput.Redirects], [ReviseInput.Redirects]; its own
+//     idempotency key), for the same version; the interrupted call's usage
+//     counts in that version's Interrupted.
+//
+// Steering writes nothing to the history until it is used. [Config.Live]
+// also streams the model's text to the workflow while it is written (the
+// stream package: [StreamTopic]), and the pages show it word by word. It
+// is off by default because every draft's text then reaches the history a
+// second time, as signals (see the README for the figures); without it
+// the pages say a version is being written and show it when it lands.
+//
 // # Retries and errors
 //
 // A bad doc_id or a prompt under [MinPromptChars] fails the workflow at once
@@ -64,8 +101,9 @@
 // The workflow tests run on go.temporal.io/sdk/testsuite with the real
 // activities on the offline model. The integration tests run on a Temporal
 // dev server (durabletest) with the llmtest fake OpenAI server and check that
-// the number of billed calls equals 1 draft + N revisions. A browser test
-// drives the hitlhttp pages in headless Chromium. Re-record the replay
+// the number of billed calls equals 1 draft + N revisions, and that a stop
+// or redirect from the pages' API cancels the provider's response. Browser
+// tests drive the hitlhttp pages in headless Chromium. Re-record the replay
 // history with:
 //
 //	go test ./examples/docapproval -run TestRecordHistory -record

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/durable-llm/durable-llm/hitl"
+	"github.com/durable-llm/durable-llm/llm"
 	"github.com/durable-llm/durable-llm/stream"
 )
 
@@ -109,6 +110,9 @@ type Input struct {
 	// Stream carries the live stream of the drafts through
 	// continue-as-new. Leave it nil.
 	Stream *stream.State `json:"stream,omitempty"`
+	// Stopped carries the usage of the revisions stopped since the
+	// current version through continue-as-new. Leave it zero.
+	Stopped llm.Usage `json:"stopped,omitzero"`
 }
 
 var reDocID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)

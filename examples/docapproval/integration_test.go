@@ -21,7 +21,7 @@ import (
 	"github.com/durable-llm/durable-llm/llm/llmtest"
 )
 
-var record = flag.Bool("record", false, "TestRecordHistory: record testdata/review-refs.json from a run on the dev server")
+var record = flag.Bool("record", false, "TestRecordHistory, TestIntegrationSteer*: record testdata/review-refs.json, review-stopped.json and review-redirected.json from runs on the dev server")
 
 // demoScript is the reviewers' script of the integration test and the recording.
 var demoScript = []docapproval.Step{
@@ -116,7 +116,10 @@ func TestIntegrationInvalidInputFailsWorkflow(t *testing.T) {
 //
 // testdata/review.json was recorded before drafts went by reference and
 // before revisions stopped upserting HITLStatus; it stays, so TestReplay
-// proves that reviews started then still replay.
+// proves that reviews started then still replay. The steering tests record
+// testdata/review-stopped.json and review-redirected.json with -record:
+//
+//	DURABLE_INTEGRATION=1 go test ./examples/docapproval -run 'TestIntegrationSteer(Stop|Redirect)FromPage' -record
 func TestRecordHistory(t *testing.T) {
 	if !*record {
 		t.Skip("run with -record to re-record testdata/review-refs.json")

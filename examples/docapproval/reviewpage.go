@@ -11,6 +11,7 @@ import (
 
 	"github.com/durable-llm/durable-llm/hitl/hitlhttp"
 	"github.com/durable-llm/durable-llm/hitl/hitlhttp/oidcauth"
+	"github.com/durable-llm/durable-llm/llm"
 )
 
 // ReviewFilter is the visibility filter that lists only this example's
@@ -72,13 +73,15 @@ type ReviewAuth struct {
 // ReviewHandler returns the hitlhttp reviewer pages and JSON API for this
 // example's reviews, mounted at the root, signing reviewers in as auth
 // says. The pages render the Markdown drafts, show what changed between
-// versions and follow a version live while the model writes it (the
-// workflow's stream, [StreamTopic]). ctx bounds the OIDC discovery. tune,
-// when given, adjusts the options last (for example hitlhttp.Options.Steer,
-// which adds stop and redirect buttons).
+// versions, follow a version while the model writes it (its text as it is
+// written when the workers stream it, [Config.Live]; else the page says it
+// is being written and shows it when it lands) and offer the reviewers who
+// may decide buttons to stop or redirect it ([Steer]). ctx bounds the OIDC
+// discovery. tune, when given, adjusts the options last.
 func ReviewHandler(ctx context.Context, c client.Client, auth ReviewAuth, tune ...func(*hitlhttp.Options)) (*hitlhttp.Handler, error) {
 	opts := hitlhttp.Options{Keys: auth.Keys, DemoLogin: auth.DemoLogin, Filter: ReviewFilter, LoadDraft: DraftLoader(auth.Drafts),
-		Live: &hitlhttp.Live{Topics: []string{StreamTopic}}}
+		Live:  &hitlhttp.Live{Topics: []string{StreamTopic}},
+		Steer: func(ctx context.Context, s hitlhttp.Steering) error { return Steer(ctx, c, s) }}
 	if opts.Keys == nil {
 		ring, err := hitlhttp.RandomKeyRing("process")
 		if err != nil {
@@ -103,4 +106,28 @@ func ReviewHandler(ctx context.Context, c client.Client, auth ReviewAuth, tune .
 		f(&opts)
 	}
 	return hitlhttp.New(c, opts)
+}
+
+// Steer forwards a stop or redirect from the review pages to the review's
+// workflow (the llm.UpdateSteer update, as llm.Steer sends it) and returns
+// once the model call has stopped and recorded what it had written. A stop
+// leaves the review on the version being revised (a stopped first draft
+// becomes version 1 as written so far); a redirect asks again with the
+// reviewer's message added to the instructions. A review with nothing
+// being written any more (the version landed meanwhile) is refused with
+// an error matching hitlhttp.ErrNotRevising. It is client code, and the
+// hitlhttp.Options.Steer of [ReviewHandler], which lets only the
+// reviewers who may decide in the current stage steer.
+func Steer(ctx context.Context, c client.Client, s hitlhttp.Steering) error {
+	req := llm.SteerRequest{Action: llm.SteerAction(s.Action), By: s.Reviewer}
+	if s.Action == hitlhttp.SteerRedirect {
+		req.Message = s.Message
+	} else {
+		req.Reason = s.Message // a stop carries no message for the model
+	}
+	_, err := llm.Steer(ctx, c, s.Review, req)
+	if llm.IsNotSteerable(err) {
+		return fmt.Errorf("%w: %w", hitlhttp.ErrNotRevising, err)
+	}
+	return err
 }

@@ -137,31 +137,23 @@ func TestBrowserReviewPage(t *testing.T) {
 	srv := durabletest.Server(t)
 	llmSrv := llmtest.NewServer(t)
 	hold := make(chan struct{})
-	released := sync.OnceFunc(func() { close(hold) })
-	defer released()
+	defer close(hold)
+	// The first revision is written slowly and held before its last word;
+	// alice redirects it, and the call asked again answers at once.
 	llmSrv.Enqueue(llmtest.Text(markdownDraft),
-		llmtest.Reply{Content: revisedDraft, ChunkDelay: 120 * time.Millisecond, Hold: hold})
-	acts := viaServer(t, llmSrv, t.TempDir())
-	w := durabletest.StartWorker(t, srv, func(r worker.Registry) { docapproval.Register(r, acts) })
+		llmtest.Reply{Content: revisedDraft, ChunkDelay: 120 * time.Millisecond, Hold: hold},
+		llmtest.Text(revisedDraft))
+	acts, err := docapproval.NewActivities(docapproval.Config{Dir: t.TempDir(), LLM: viaServerConfig(llmSrv), Live: true})
+	require.NoError(t, err)
+	w := durabletest.StartWorker(t, srv, func(r worker.Registry) { docapproval.Register(r, acts) }, acts.WorkerOptions(worker.Options{}))
 	c := srv.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
 	ring, err := hitlhttp.RandomKeyRing("k1")
 	require.NoError(t, err)
-	var mu sync.Mutex
-	var steered []hitlhttp.Steering
-	h, err := docapproval.ReviewHandler(ctx, c, docapproval.ReviewAuth{Keys: ring, DemoLogin: true}, func(o *hitlhttp.Options) {
-		// Stop and redirect reach the application through Options.Steer;
-		// here they are recorded (this workflow's revision is its own
-		// activity, which nothing steers).
-		o.Steer = func(_ context.Context, s hitlhttp.Steering) error {
-			mu.Lock()
-			defer mu.Unlock()
-			steered = append(steered, s)
-			return nil
-		}
-	})
+	// Stop and redirect reach the workflow through docapproval.Steer.
+	h, err := docapproval.ReviewHandler(ctx, c, docapproval.ReviewAuth{Keys: ring, DemoLogin: true})
 	require.NoError(t, err)
 	ts := httptest.NewServer(h)
 	defer ts.Close()
@@ -243,21 +235,21 @@ func TestBrowserReviewPage(t *testing.T) {
 	assert.Equal(t, "Redirect: what to write instead", textOf(t, bctx, `label[for="redirect-message"]`))
 	pics.take("live-revision")
 
-	// Redirect from the page (the form posts to the steering hook).
+	// Redirect from the page: the call is cancelled and asked again with
+	// alice's message.
 	require.NoError(t, within(bctx, 30*time.Second,
 		chromedp.SendKeys(chromedp.CSS("#redirect-message"), "Keep it under 50 words."),
 		chromedp.Click(chromedp.CSS("#redirect")),
 	))
 	waitText(t, bctx, "#notice", "Recorded: redirect.")
-	mu.Lock()
-	require.Len(t, steered, 1)
-	assert.Equal(t, hitlhttp.Steering{Review: id, Reviewer: "alice", Action: hitlhttp.SteerRedirect,
-		Message: "Keep it under 50 words.", Version: 1}, steered[0])
-	mu.Unlock()
+	reqs := llmSrv.Requests()
+	require.Len(t, reqs, 3, "the draft, the redirected revision, the revision asked again")
+	last := reqs[2].Messages[len(reqs[2].Messages)-1].Content
+	assert.Contains(t, last, docapproval.RedirectHeading+"\nKeep it under 50 words.\n")
+	assert.Contains(t, last, "Ship in June and state the warranty.")
 
-	// 4. The model finishes: the page comes back by itself on version 2 and
-	// shows what changed since the version alice saw.
-	released()
+	// 4. The new version lands: the page comes back by itself on version 2
+	// and shows what changed since the version alice saw.
 	waitText(t, bctx, "#version", "2")
 	assert.Equal(t, "open", textOf(t, bctx, "#phase"))
 	assert.Contains(t, textOf(t, bctx, "#diff-title"), "Since version 1, the last you saw, to version 2")

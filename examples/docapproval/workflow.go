@@ -29,6 +29,10 @@ type Result struct {
 	// Audit is the review's retained audit trail; AuditCount counts every entry.
 	Audit      []hitl.Entry `json:"audit"`
 	AuditCount int          `json:"audit_count"`
+	// Stopped is the usage of the revisions reviewers stopped after the
+	// last version: Document.Usage plus Stopped is what the review's LLM
+	// calls were billed.
+	Stopped llm.Usage `json:"stopped,omitzero"`
 }
 
 // Approved reports whether the review ended approved (and persisted).
@@ -46,15 +50,18 @@ func RegisterWorkflow(r worker.WorkflowRegistry) {
 
 // LLMActivityOptions are the options of the draft and revise activities:
 // the llm package's preset (5 min per attempt, heartbeats, 4 attempts from
-// 2 s backoff up to a minute). The policy lists no non-retryable error
-// types: every final error these activities return is created
-// non-retryable where it arises (llm's classification, idem's
+// 2 s backoff up to a minute), waiting for a cancelled call to report
+// (WaitForCancellation, which the SDK keeps to itself: a stopped call's
+// partial text and usage reach the workflow). The policy lists no
+// non-retryable error types: every final error these activities return is
+// created non-retryable where it arises (llm's classification, idem's
 // [idem.ErrTypeKeyReused] and [idem.ErrTypeInvalid], [ErrTypeInvalidInput],
 // a draft store holding other text), and a list would be recorded in
 // history with every revision (about 200 bytes each).
 func LLMActivityOptions(summary string) workflow.ActivityOptions {
 	o := llm.ActivityOptions(summary)
 	o.RetryPolicy = durable.RetryPolicy(2*time.Second, time.Minute, llm.DefaultAttempts)
+	o.WaitForCancellation = true
 	return o
 }
 
@@ -85,34 +92,59 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 	if err := in.Validate(); err != nil {
 		return Result{}, invalidInput(err)
 	}
-	// The model's text goes to this stream as it is written (the review
-	// page shows it live); registered before anything blocks.
+	// The model's text goes to this stream as it is written, on workers
+	// with Config.Live (the review page shows it live); registered before
+	// anything blocks.
 	str, err := stream.New(ctx, stream.Options{State: in.Stream})
 	if err != nil {
 		return Result{}, err
 	}
+	// Reviewers stop or redirect the draft or revision being written.
+	steer, err := newSteering(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	// The usage of revisions stopped since the current version: the next
+	// version's Interrupted, or the Result's Stopped.
+	stopped := in.Stopped
 	info := workflow.GetInfo(ctx)
 	var persisted PersistResult
 	res, err := hitl.Run(ctx, hitl.Config[Document]{
 		Draft: func(ctx workflow.Context) (Document, error) {
-			doc, err := durable.Execute[Document](ctx, ActivityDraft,
-				DraftInput{DocID: in.DocID, Prompt: in.Prompt, Model: in.Model, StreamTopic: StreamTopic},
-				LLMActivityOptions("llm: draft v1"))
+			g, err := steer.generate(ctx, "draft v1", func(ctx workflow.Context, redirects []string, summary string) (Document, error) {
+				return durable.Execute[Document](ctx, ActivityDraft, DraftInput{
+					DocID: in.DocID, Prompt: in.Prompt, Model: in.Model, StreamTopic: StreamTopic, Redirects: redirects,
+				}, LLMActivityOptions(summary))
+			})
+			doc := g.doc
+			if doc.Stopped { // stopped: version 1 is what the model had written
+				doc.DocID, doc.Version, doc.Source = in.DocID, 1, SourceDraft
+			}
+			doc.Interrupted = g.interrupted
 			if doc.Usage.Calls == 0 { // the activity reports its call; results recorded earlier hold both
-				doc.Usage = doc.Call
+				doc.Usage = addUsage(doc.Call, doc.Interrupted)
 			}
 			return doc, err
 		},
 		Revise: func(ctx workflow.Context, cur Document, d hitl.Decision) (Document, error) {
 			v := cur.Version + 1
-			next, err := durable.Execute[Document](ctx, ActivityRevise, ReviseInput{
-				DocID: in.DocID, Version: v, Base: cur.Text, BaseRef: bare(cur.Ref),
-				Instructions: d.Instructions, Text: d.Text, Model: in.Model, StreamTopic: StreamTopic,
-			}, LLMActivityOptions(fmt.Sprintf("llm: revise v%d", v)))
+			g, err := steer.generate(ctx, fmt.Sprintf("revise v%d", v), func(ctx workflow.Context, redirects []string, summary string) (Document, error) {
+				return durable.Execute[Document](ctx, ActivityRevise, ReviseInput{
+					DocID: in.DocID, Version: v, Base: cur.Text, BaseRef: bare(cur.Ref),
+					Instructions: d.Instructions, Text: d.Text, Model: in.Model, StreamTopic: StreamTopic, Redirects: redirects,
+				}, LLMActivityOptions(summary))
+			})
 			if err != nil {
 				return Document{}, err
 			}
-			next.Usage = addUsage(cur.Usage, next.Call)
+			if g.stop != nil { // the review stays on cur; the usage goes to the next version
+				stopped = addUsage(stopped, addUsage(g.interrupted, g.doc.Call))
+				return Document{}, stoppedError(cur.Version, g)
+			}
+			next := g.doc
+			next.Interrupted = addUsage(stopped, g.interrupted)
+			stopped = llm.Usage{}
+			next.Usage = addUsage(addUsage(cur.Usage, next.Interrupted), next.Call)
 			return next, nil
 		},
 		// Persist inside the review (Finish), so a decision that arrives
@@ -135,7 +167,7 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 		UpsertRevising:     in.UpsertRevising,
 		ContinueAsNew: func(ctx workflow.Context, s *hitl.State[Document]) error {
 			next := in
-			next.Resume = s
+			next.Resume, next.Stopped = s, stopped
 			return str.ContinueAsNew(ctx, WorkflowName, func(st *stream.State) []any {
 				next.Stream = st
 				return []any{next}
@@ -152,7 +184,7 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 	}
 	return Result{
 		Phase: res.Phase, Document: res.Artifact, By: res.By, Reason: res.Reason,
-		Persisted: persisted, Audit: res.Audit, AuditCount: res.AuditCount,
+		Persisted: persisted, Audit: res.Audit, AuditCount: res.AuditCount, Stopped: stopped,
 	}, err
 }
 
@@ -165,5 +197,6 @@ func addUsage(a, b llm.Usage) llm.Usage {
 		CostUSD:          a.CostUSD + b.CostUSD,
 		PricedTokens:     a.PricedTokens + b.PricedTokens,
 		UnknownCostCalls: a.UnknownCostCalls + b.UnknownCostCalls,
+		EstimatedCalls:   a.EstimatedCalls + b.EstimatedCalls,
 	}
 }

@@ -24,13 +24,13 @@ import (
 const prompt = "Draft a two-paragraph product summary for ACME TurboWidget."
 
 // offline returns activities on the offline model with a fresh store. They
-// stream nothing: the test environment's client cannot take signals.
+// stream nothing (Config.Live is off): the test environment's client
+// cannot take signals.
 func offline(t *testing.T) *docapproval.Activities {
 	t.Helper()
 	acts, err := docapproval.NewActivities(docapproval.Config{
-		Dir:      t.TempDir(),
-		LLM:      llm.Config{Models: map[string]llm.Model{"default": llm.Offline()}},
-		NoStream: true,
+		Dir: t.TempDir(),
+		LLM: llm.Config{Models: map[string]llm.Model{"default": llm.Offline()}},
 	})
 	require.NoError(t, err)
 	return acts

@@ -15,6 +15,12 @@
 // are signed with $HITL_SIGNING_KEYS ("id:base64key,..."; a random key
 // when unset). -demo-login instead lets anyone act as any reviewer: for
 // demos only.
+//
+// Reviewers who may decide can stop or redirect a version while the model
+// writes it, from the pages. -live also streams the model's text to the
+// review workflow so the pages show it word by word; it writes every
+// draft's text to the workflow's history a second time (see the README),
+// so it is off by default.
 package main
 
 import (
@@ -42,16 +48,17 @@ func main() {
 	addr := flag.String("http", ":8090", "address of the reviewer pages (empty: none)")
 	queue := flag.String("task-queue", docapproval.TaskQueue, "task queue to poll")
 	register := flag.Bool("register-search-attributes", true, "register the HITL* search attributes on the namespace at start")
+	live := flag.Bool("live", false, "stream the model's text to the review pages as it is written (costs a second copy of every draft in workflow history)")
 	var sf signInFlags
 	sf.register(flag.CommandLine)
 	flag.Parse()
-	if err := run(*data, *addr, *queue, *register, sf); err != nil {
+	if err := run(*data, *addr, *queue, *register, *live, sf); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
 	}
 }
 
-func run(data, addr, queue string, register bool, sf signInFlags) error {
+func run(data, addr, queue string, register, live bool, sf signInFlags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -70,14 +77,15 @@ func run(data, addr, queue string, register bool, sf signInFlags) error {
 		}
 	}
 
-	acts, err := docapproval.NewActivities(docapproval.Config{Dir: data})
+	acts, err := docapproval.NewActivities(docapproval.Config{Dir: data, Live: live})
 	if err != nil {
 		return err
 	}
 	fmt.Println(acts.Describe())
 	fmt.Println("approved documents go to", acts.Store().Dir())
 
-	w := worker.New(c, queue, worker.Options{})
+	// A reviewer's stop reaches the model call within a heartbeat interval.
+	w := worker.New(c, queue, acts.WorkerOptions(worker.Options{}))
 	docapproval.Register(w, acts)
 	if err := w.Start(); err != nil {
 		return err
