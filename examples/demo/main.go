@@ -100,7 +100,9 @@ func run(keep bool, outDir string, verbose bool, w io.Writer) error {
 	c := srv.Client()
 
 	// Workers: one per example task queue, all on this client.
-	docActs, err := docapproval.NewActivities(docapproval.Config{Dir: filepath.Join(outDir, "docapproval"), LLM: llmCfg})
+	// Live: the review pages show each version as the model writes it (off
+	// by default in docapproval, for what it costs in history).
+	docActs, err := docapproval.NewActivities(docapproval.Config{Dir: filepath.Join(outDir, "docapproval"), LLM: llmCfg, Live: true})
 	if err != nil {
 		return err
 	}
@@ -132,7 +134,11 @@ func run(keep bool, outDir string, verbose bool, w io.Writer) error {
 		ordersaga.TaskQueue: func(r worker.Registry) { ordersaga.Register(r, orderActs) },
 	}
 	for queue, register := range workers {
-		wk := worker.New(c, queue, worker.Options{})
+		opts := worker.Options{}
+		if queue == docapproval.TaskQueue {
+			opts = docActs.WorkerOptions(opts) // reviewers' stops reach the model call within a heartbeat
+		}
+		wk := worker.New(c, queue, opts)
 		register(wk)
 		if err := wk.Start(); err != nil {
 			return fmt.Errorf("start worker on %s: %w", queue, err)
