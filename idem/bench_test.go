@@ -35,6 +35,8 @@ import (
 // fsynced, renamed and the directory fsynced; one SELECT or one INSERT ...
 // ON CONFLICT DO UPDATE (a synchronous commit) on a two-column table.
 // Besides ns/op, each reports cpu-ns/op, the process's CPU time per call.
+// BenchmarkHandWritten/<store>/first is a reference, not a baseline: a
+// hand-written at-most-once call that also claims before its side effect.
 //
 //	go test ./idem -run '^$' -bench . -benchmem -count 6 | benchstat -
 
@@ -308,4 +310,116 @@ func (r *rawPostgres) read(ctx context.Context, key string) ([]byte, error) {
 	var doc []byte
 	err := r.pool.QueryRow(ctx, "SELECT outcome FROM "+r.table+" WHERE key = $1", key).Scan(&doc)
 	return doc, err
+}
+
+// BenchmarkHandWritten is, for reference, what a hand-written at-most-once
+// activity does on each store for a new key without idem: claim the key
+// before the side effect (so that a concurrent or retried attempt cannot
+// run it too), run the body, record the result. The claim follows each
+// store's own rule: memory, a map entry; file, a claim file created with
+// O_EXCL (not fsynced, as the file store's claims are not) before the
+// result's durable write; PostgreSQL, an INSERT ... ON CONFLICT DO NOTHING
+// (a synchronous commit) before the UPDATE of the result (another one). It
+// has no fingerprint, lease, renewal or fencing. It is not the baseline of
+// the targets (BenchmarkRaw is): it shows what claiming before the side
+// effect costs anyone.
+func BenchmarkHandWritten(b *testing.B) {
+	ctx := context.Background()
+	for _, st := range []struct {
+		name string
+		new  func(b *testing.B) handWritten
+	}{
+		{"memory", func(*testing.B) handWritten { return &handMemory{m: map[string][]byte{}} }},
+		{"file", func(b *testing.B) handWritten { return handFile{rawFile(b.TempDir())} }},
+		{"postgres", func(b *testing.B) handWritten { return newHandPostgres(b, postgresPool(b)) }},
+	} {
+		b.Run(st.name+"/first", func(b *testing.B) {
+			s := st.new(b)
+			b.ReportAllocs()
+			cpu := cpuTime()
+			i := 0
+			for b.Loop() {
+				i++
+				in := benchIn{OrderID: strconv.Itoa(i), Cents: 500}
+				key, _ := benchKey(ctx, in)
+				won, err := s.claim(ctx, key)
+				if err != nil || !won {
+					b.Fatal(err, won)
+				}
+				out, _ := benchBody(ctx, in)
+				doc, err := json.Marshal(recorded{Result: out})
+				if err == nil {
+					err = s.record(ctx, key, doc)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, cpu)
+		})
+	}
+}
+
+// handWritten claims a key (won is false when it is taken) and records its result.
+type handWritten interface {
+	claim(ctx context.Context, key string) (won bool, err error)
+	record(ctx context.Context, key string, doc []byte) error
+}
+
+type handMemory struct {
+	mu sync.Mutex
+	m  map[string][]byte // nil value: claimed
+}
+
+func (h *handMemory) claim(_ context.Context, key string) (bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.m[key]; ok {
+		return false, nil
+	}
+	h.m[key] = nil
+	return true, nil
+}
+
+func (h *handMemory) record(_ context.Context, key string, doc []byte) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.m[key] = doc
+	return nil
+}
+
+type handFile struct{ rawFile }
+
+func (h handFile) claim(_ context.Context, key string) (bool, error) {
+	f, err := os.OpenFile(h.path(key)+".claim", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if os.IsExist(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, f.Close()
+}
+
+func (h handFile) record(ctx context.Context, key string, doc []byte) error {
+	return h.write(ctx, key, doc)
+}
+
+type handPostgres struct{ *rawPostgres }
+
+func newHandPostgres(b *testing.B, pool *pgxpool.Pool) handPostgres {
+	r := newRawPostgres(b, pool)
+	_, err := pool.Exec(context.Background(), "ALTER TABLE "+r.table+" ALTER COLUMN outcome DROP NOT NULL")
+	require.NoError(b, err)
+	return handPostgres{r}
+}
+
+func (h handPostgres) claim(ctx context.Context, key string) (bool, error) {
+	tag, err := h.pool.Exec(ctx, "INSERT INTO "+h.table+" (key) VALUES ($1) ON CONFLICT (key) DO NOTHING", key)
+	return err == nil && tag.RowsAffected() == 1, err
+}
+
+func (h handPostgres) record(ctx context.Context, key string, doc []byte) error {
+	_, err := h.pool.Exec(ctx, "UPDATE "+h.table+" SET outcome = $2 WHERE key = $1", key, doc)
+	return err
 }

@@ -22,6 +22,7 @@ type holder struct {
 	claimed time.Time
 
 	cancel context.CancelCauseFunc
+	body   bodyCtx
 	// The renewer is a timer: a body that returns before the first renewal
 	// costs no goroutine. tmu guards timer and stopped; ticks runs while a
 	// renewal is in progress; valid is the renewer's own (ticks are serial).
@@ -50,15 +51,35 @@ func holderFrom(ctx context.Context) *holder {
 	return h
 }
 
+// bodyCtx is the body's context: ctx made cancellable, carrying the key
+// ([KeyFrom]) and the holder. One value inside the holder instead of a
+// context.WithValue each saves two allocations per call.
+type bodyCtx struct {
+	context.Context
+	h *holder
+}
+
+// Value implements [context.Context].
+func (c *bodyCtx) Value(k any) any {
+	switch k.(type) {
+	case keyCtx:
+		return c.h.key
+	case holderKey:
+		return c.h
+	}
+	return c.Context.Value(k)
+}
+
 // start returns the body's context and starts renewing.
 func (h *holder) start(ctx context.Context, r renewal) context.Context {
-	bctx, cancel := context.WithCancelCause(context.WithValue(WithKeyContext(ctx, h.key), holderKey{}, h))
+	cctx, cancel := context.WithCancelCause(ctx)
 	h.cancel = cancel
+	h.body = bodyCtx{Context: cctx, h: h}
 	h.tmu.Lock() // the first renewal may not see the timer before it is set
 	defer h.tmu.Unlock()
 	h.valid = h.claimed.Add(h.lease)
 	h.timer = time.AfterFunc(r.every, func() { h.renew(ctx, r) })
-	return bctx
+	return &h.body
 }
 
 // holding reports whether the lease is still renewed (stop has not been called).

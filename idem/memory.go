@@ -16,13 +16,13 @@ import (
 type MemoryStore struct {
 	cfg storeConfig
 	mu  sync.Mutex
-	m   map[string]Record
+	m   map[string]*Record // changed in place under mu; Claim returns copies
 }
 
 // NewMemoryStore returns an empty MemoryStore. [WithClock] is the only
 // option it uses.
 func NewMemoryStore(opts ...StoreOption) *MemoryStore {
-	return &MemoryStore{cfg: newStoreConfig(opts), m: make(map[string]Record)}
+	return &MemoryStore{cfg: newStoreConfig(opts), m: make(map[string]*Record)}
 }
 
 var _ interface {
@@ -40,24 +40,26 @@ func (s *MemoryStore) Claim(ctx context.Context, req ClaimRequest) (Claim, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var cur *Record
-	if r, ok := s.m[req.Key]; ok {
-		cur = &r
-	}
-	c, next := Decide(cur, req, s.cfg.now())
+	c, next := Decide(s.m[req.Key], req, s.cfg.now())
 	if next != nil {
-		s.m[req.Key] = *next
+		s.m[req.Key] = next
 	}
 	return c, nil
 }
 
 // Complete implements [Store].
 func (s *MemoryStore) Complete(ctx context.Context, key, owner string, outcome []byte, ttl time.Duration) error {
+	return s.completeOwned(ctx, key, owner, bytes.Clone(outcome), ttl)
+}
+
+// completeOwned is Complete keeping outcome itself, which the caller no
+// longer changes: [Wrap] records its freshly encoded outcome without a copy.
+func (s *MemoryStore) completeOwned(ctx context.Context, key, owner string, outcome []byte, ttl time.Duration) error {
 	return s.update(ctx, key, owner, func(r *Record, now time.Time) bool {
 		r.State = StateCompleted
 		r.LeaseUntil = time.Time{}
 		r.ExpiresAt = now.Add(ttl)
-		r.Outcome = bytes.Clone(outcome)
+		r.Outcome = outcome
 		r.Pending = nil
 		return true
 	})
@@ -103,13 +105,11 @@ func (s *MemoryStore) update(ctx context.Context, key, owner string, f func(*Rec
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.m[key]
-	if !ok || r.State != StateClaimed || r.Owner != owner {
+	r := s.m[key]
+	if r == nil || r.State != StateClaimed || r.Owner != owner {
 		return ErrNotOwner
 	}
-	if f(&r, s.cfg.now()) {
-		s.m[key] = r
-	} else {
+	if !f(r, s.cfg.now()) {
 		delete(s.m, key)
 	}
 	return nil

@@ -73,7 +73,21 @@ func encodeOutcome[Out any](out Out, f *temporal.ApplicationError) ([]byte, erro
 	}{out})
 }
 
+// resultPrefix is how encodeOutcome begins a recorded result.
+const resultPrefix = `{"result":`
+
 func decodeOutcome[Out any](key string, b []byte) (Out, error) {
+	// A result as encodeOutcome wrote it, {"result":<value>}, decodes
+	// straight into Out without parsing the object around it (a quarter of
+	// a small replay's decoding). When the inner bytes are not one JSON
+	// value (a failure, other keys or spacing), the full decoding below
+	// decides.
+	if n := len(resultPrefix); len(b) > n+1 && string(b[:n]) == resultPrefix && b[len(b)-1] == '}' {
+		var out Out
+		if json.Unmarshal(b[n:len(b)-1], &out) == nil {
+			return out, nil
+		}
+	}
 	var o struct {
 		Result Out      `json:"result"`
 		Error  *failure `json:"error"`

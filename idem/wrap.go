@@ -56,7 +56,10 @@ func Wrap[In, Out any](store Store, fn func(context.Context, In) (Out, error), o
 		panic("idem: Wrap needs a store and a function")
 	}
 	cfg := newConfig(opts)
-	w := &wrapper[In, Out]{store: store, fn: fn, cfg: cfg}
+	w := &wrapper[In, Out]{store: store, fn: fn, cfg: cfg, complete: store.Complete}
+	if s, ok := store.(outcomeKeeper); ok {
+		w.complete = s.completeOwned
+	}
 	w.key, w.reconcile = typed[In, Out](cfg)
 	if w.cfg.ttl <= 0 {
 		w.cfg.ttl = DefaultTTL
@@ -64,8 +67,15 @@ func Wrap[In, Out any](store Store, fn func(context.Context, In) (Out, error), o
 	return w.call
 }
 
+// outcomeKeeper is a store whose Complete may keep the outcome slice it is
+// given (Wrap encodes a new one per call and never changes it), saving a copy.
+type outcomeKeeper interface {
+	completeOwned(ctx context.Context, key, owner string, outcome []byte, ttl time.Duration) error
+}
+
 type wrapper[In, Out any] struct {
 	store     Store
+	complete  func(ctx context.Context, key, owner string, outcome []byte, ttl time.Duration) error
 	fn        func(context.Context, In) (Out, error)
 	cfg       config
 	key       func(context.Context, In) (string, error)
@@ -109,7 +119,7 @@ func (w *wrapper[In, Out]) call(ctx context.Context, in In) (Out, error) {
 // going back to the server for a retry.
 func (w *wrapper[In, Out]) claim(ctx context.Context, key, fp, owner string, lease time.Duration) (c Claim, claimed time.Time, err error) {
 	for waited := false; ; waited = true {
-		claimed = time.Now()
+		claimed = monoNow()
 		c, err = w.store.Claim(ctx, ClaimRequest{Key: key, Fingerprint: fp, Owner: owner, Lease: lease, TTL: w.cfg.ttl})
 		if err != nil || c.Status != ClaimBusy || waited {
 			return c, claimed, err
@@ -249,7 +259,7 @@ func (w *wrapper[In, Out]) finish(ctx context.Context, h *holder, out Out, failu
 	}
 	sctx, cancel := detach(ctx)
 	defer cancel()
-	if err := w.store.Complete(sctx, h.key, h.owner, b, h.ttl); err != nil {
+	if err := w.complete(sctx, h.key, h.owner, b, h.ttl); err != nil {
 		logger(ctx).Error("idem: outcome not recorded; Temporal still gets it from this attempt", "key", h.key, "error", err)
 	}
 }
@@ -294,3 +304,12 @@ func attempt(ctx context.Context) int32 {
 	}
 	return 1
 }
+
+// clockBase anchors monoNow.
+var clockBase = time.Now()
+
+// monoNow is time.Now for local durations: it reads only the monotonic
+// clock (half the cost of time.Now), so its wall reading ignores clock
+// steps since the process started. Compare it with time.Since and
+// time.Until only.
+func monoNow() time.Time { return clockBase.Add(time.Since(clockBase)) }
