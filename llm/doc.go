@@ -149,6 +149,12 @@
 // does not wait for its activity's cancellation, but the activity still
 // cancels a background response when it learns it.
 //
+// A workflow's own activity (one that wraps [Activities.Complete] with a
+// store, say) is steered the same way with [Steering.Run]: the steer
+// cancels the context Run gives the call, the activity reports its partial
+// answer with the cancellation, and the caller decides what a stop or a
+// redirect means for it.
+//
 // # Determinism
 //
 // [Complete], [CompleteJSON], [NewSteering] and the [Budget] methods run in

@@ -11,7 +11,9 @@ import (
 // Steering lets people stop or redirect the calls of a running workflow
 // while they generate. [NewSteering] registers the [UpdateSteer] update
 // and the [QuerySteering] query; calls made [WithSteering] can then be
-// steered: [Stop], [Redirect] and [Steer] send the update from any client.
+// steered, and so can the workflow's own activities run with
+// [Steering.Run]: [Stop], [Redirect] and [Steer] send the update from any
+// client.
 //
 // A steer cancels the activity of every steerable call in flight. The
 // cancellation reaches the activity with its next heartbeat (within
@@ -37,18 +39,24 @@ type Steering struct {
 	calls []*steeredCall
 }
 
-// steeredCall is one activity in flight of a steerable call.
+// steeredCall is one steerable call in flight.
 type steeredCall struct {
 	label  string
 	cancel workflow.CancelFunc
 	steer  *SteerRequest // set by the steer that reached it
 	done   bool
-	result Steered // what the steer found, once done
+	// What the steer found, once done: whether the call had its answer,
+	// and the usage it reported.
+	finished bool
+	usage    Usage
 }
 
 // NewSteering registers the [UpdateSteer] update and the [QuerySteering]
 // query on the workflow and returns the steering to give to calls with
-// [WithSteering]. It runs in workflow code only; call it once per run.
+// [WithSteering], or to run the workflow's own activities with
+// [Steering.Run]. Registering them writes nothing to the history, so a
+// workflow that starts to call it still replays the histories recorded
+// before. It runs in workflow code only; call it once per run.
 func NewSteering(ctx workflow.Context) (*Steering, error) {
 	st := &Steering{}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSteer, st.handle,
@@ -123,18 +131,74 @@ func (st *Steering) handle(ctx workflow.Context, s SteerRequest) (SteerResult, e
 	}
 	var r SteerResult
 	for _, c := range targets {
-		if c.result.Finished {
+		if c.finished {
 			r.Finished++
 			continue
 		}
 		r.Interrupted++
-		r.Usage.addUsage(c.result.Usage)
+		r.Usage.addUsage(c.usage)
 	}
 	return r, nil
 }
 
-// complete runs req as steerable activities until one is neither stopped
-// nor redirected, or one is stopped.
+// Run runs call as one steerable call, shown as label by the
+// [QuerySteering] query while it runs, and returns the steer that reached
+// it (nil if none) with call's error. It is how a workflow makes its own
+// activity steerable, one that wraps an LLM call with work of its own
+// (an idempotency record, a store for the text); [WithSteering] does the
+// same for [Complete]. It runs in workflow code only.
+//
+// call runs with a context that a steer cancels; it starts its activity
+// on that context and returns the usage the activity paid, whatever its
+// error (zero if unknown), which the steer's [SteerResult] adds up. A
+// steer that reaches the call after its answer arrived (call returns a
+// nil error) counts as Finished; any other steered call as Interrupted.
+// The steer's update returns once every call it reached has returned, so
+// call should return soon after its context is cancelled (work it must
+// finish, such as storing an answer that had arrived, can run on a
+// workflow.NewDisconnectedContext).
+//
+// For the cancellation to reach the activity and its partial result to
+// reach the workflow, the activity
+//   - is started with WaitForCancellation set in its
+//     workflow.ActivityOptions (without it call returns at once, and the
+//     partial result is lost) and a HeartbeatTimeout;
+//   - heartbeats while it works (activity.RecordHeartbeat), on a worker
+//     whose MaxHeartbeatThrottleInterval is capped as
+//     [Activities.WorkerOptions] does, and stops when its context is done;
+//   - reports what it had when cancelled as the details of the error it
+//     returns, temporal.NewCanceledError(partial), a value holding the
+//     partial text (or a reference to it) and the usage billed so far.
+//     The llm activities report a [Response] so: an activity that wraps
+//     [Activities.Complete] can return its error, or one made from it.
+//     Read it in call with errors.As for a *temporal.CanceledError and
+//     its Details; a call cancelled before its activity ran has none.
+//
+// What to do with the steer is the caller's: after a [SteerStop], keep
+// the partial result; after a [SteerRedirect], run the call again with
+// [SteerRequest.Message] added to its input, under a label of its own
+// ("draft (redirect 1)"). With a steer, a canceled error (or a timeout:
+// a cancelled activity whose worker died) is the steer's doing; any other
+// error is the call's own failure, from before the steer reached it.
+//
+// A nil Steering runs call as it is: nothing can steer it.
+func (st *Steering) Run(ctx workflow.Context, label string, call func(ctx workflow.Context) (Usage, error)) (*SteerRequest, error) {
+	if st == nil {
+		_, err := call(ctx)
+		return nil, err
+	}
+	cctx, cancel := workflow.WithCancel(ctx)
+	c := &steeredCall{label: label, cancel: cancel}
+	st.calls = append(st.calls, c)
+	u, err := call(cctx)
+	cancel()
+	st.calls = slices.DeleteFunc(st.calls, func(x *steeredCall) bool { return x == c })
+	c.finished, c.usage, c.done = err == nil, u, true
+	return c.steer, err
+}
+
+// complete runs req as steerable activities ([Steering.Run]) until one
+// is neither stopped nor redirected, or one is stopped.
 func (st *Steering) complete(ctx workflow.Context, req Request, c callConfig) (Response, error) {
 	var (
 		steers []Steered
@@ -142,25 +206,22 @@ func (st *Steering) complete(ctx workflow.Context, req Request, c callConfig) (R
 		label  = req.label()
 	)
 	for n := 1; ; n++ {
-		cctx, cancel := workflow.WithCancel(ctx)
-		call := &steeredCall{label: req.label(), cancel: cancel}
-		st.calls = append(st.calls, call)
 		o := c.activityOptions(req)
 		o.WaitForCancellation = true
 		cc := c
 		cc.opts = &o
-		resp, err := completeOnce(cctx, req, cc)
-		cancel()
-		// The steer's handler reads call.result once this coroutine
-		// blocks again, so done can be set before the result.
-		call.done = true
-		st.calls = slices.DeleteFunc(st.calls, func(x *steeredCall) bool { return x == call })
+		var resp Response
+		steer, err := st.Run(ctx, req.label(), func(ctx workflow.Context) (Usage, error) {
+			var err error
+			resp, err = completeOnce(ctx, req, cc)
+			return usageOf(resp, err), err
+		})
 
 		partial, reported := stoppedAnswer(err)
 		if reported && c.budget != nil {
 			_ = c.budget.Add(ctx, partial) // billed, whatever ends the call
 		}
-		if call.steer == nil { // not steered: an answer, a failure, or the workflow's cancellation
+		if steer == nil { // not steered: an answer, a failure, or the workflow's cancellation
 			if err != nil {
 				if reported {
 					resp = partial
@@ -178,21 +239,19 @@ func (st *Steering) complete(ctx workflow.Context, req Request, c callConfig) (R
 			// reporting; any other failure is the call's own, before the
 			// cancellation reached it.
 			if !temporal.IsCanceledError(err) && !temporal.IsTimeoutError(err) {
-				call.result = Steered{SteerRequest: *call.steer}
 				return Response{Steers: steers, Total: total}, err
 			}
 			got = partial
 			got.Stopped, got.FinishReason = true, FinishReasonStopped
 		}
-		rec := Steered{SteerRequest: *call.steer, Text: got.Text, Finished: finished}
+		rec := Steered{SteerRequest: *steer, Text: got.Text, Finished: finished}
 		if finished || reported { // an activity cancelled before it ran bought nothing
 			rec.Usage.Add(got)
 			total.Add(got)
 		}
 		steers = append(steers, rec)
-		call.result = rec
 
-		if call.steer.Action == SteerStop {
+		if steer.Action == SteerStop {
 			got.Steers, got.Total = steers, total
 			return got, nil
 		}
@@ -201,9 +260,21 @@ func (st *Steering) complete(ctx workflow.Context, req Request, c callConfig) (R
 			msgs = append(msgs, User(req.Prompt))
 			req.Prompt = ""
 		}
-		req.Messages = appendRedirect(msgs, got.Text, call.steer.Message)
+		req.Messages = appendRedirect(msgs, got.Text, steer.Message)
 		req.Summary = fmt.Sprintf("%s (redirect %d)", label, n)
 	}
+}
+
+// usageOf is the usage one completion activity paid: its answer's, or the
+// partial answer's it reported with its cancellation, else none known.
+func usageOf(resp Response, err error) Usage {
+	var u Usage
+	if err == nil {
+		u.Add(resp)
+	} else if p, ok := stoppedAnswer(err); ok {
+		u.Add(p)
+	}
+	return u
 }
 
 // steeredTotal is the Total of a steerable call's last answer: zero when
