@@ -214,6 +214,7 @@ type Config struct {
 type Activities struct {
 	store  *Store
 	drafts Drafts
+	idem   idem.Store
 	inline int
 	live   bool
 	llm    *llm.Activities
@@ -256,7 +257,7 @@ func NewActivities(cfg Config) (*Activities, error) {
 	if inline == 0 {
 		inline = DefaultInlineBytes
 	}
-	a := &Activities{store: store, drafts: drafts, inline: inline, live: cfg.Live, llm: la, desc: cfg.LLM.Describe()}
+	a := &Activities{store: store, drafts: drafts, idem: is, inline: inline, live: cfg.Live, llm: la, desc: cfg.LLM.Describe()}
 	// Failures are not recorded: a revision refused by the provider leaves
 	// the review on the same version, and the next edit reuses its key.
 	a.draft = idem.Wrap(is, a.draftOnce, idem.WithKey(DraftKey), idem.WithRecordFailures(false))
@@ -269,6 +270,11 @@ func (a *Activities) Store() *Store { return a.store }
 
 // Drafts returns the store of drafts passed by reference.
 func (a *Activities) Drafts() Drafts { return a.drafts }
+
+// Idem returns the idempotency store of the LLM calls (Config.Idem, or the
+// file store in Dir/idem), which the review pages can share to record used
+// review links (ReviewAuth.Links).
+func (a *Activities) Idem() idem.Store { return a.idem }
 
 // Text returns the text of doc, from the [Drafts] store when doc holds a
 // reference (checked against its hash). It runs in worker or client code.

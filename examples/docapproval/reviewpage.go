@@ -68,6 +68,10 @@ type ReviewAuth struct {
 	// Drafts is where the pages read drafts stored by reference: the
 	// workers' store ([Activities.Drafts]). Nil shows their head only.
 	Drafts Drafts
+	// Links records which review links were used, so each opens once on
+	// every replica of the pages that shares it, e.g.
+	// idemlinks.New(acts.Idem()). Nil means in memory, per process.
+	Links hitlhttp.LinkStore
 }
 
 // ReviewHandler returns the hitlhttp reviewer pages and JSON API for this
@@ -79,7 +83,7 @@ type ReviewAuth struct {
 // may decide buttons to stop or redirect it ([Steer]). ctx bounds the OIDC
 // discovery. tune, when given, adjusts the options last.
 func ReviewHandler(ctx context.Context, c client.Client, auth ReviewAuth, tune ...func(*hitlhttp.Options)) (*hitlhttp.Handler, error) {
-	opts := hitlhttp.Options{Keys: auth.Keys, DemoLogin: auth.DemoLogin, Filter: ReviewFilter, LoadDraft: DraftLoader(auth.Drafts),
+	opts := hitlhttp.Options{Keys: auth.Keys, DemoLogin: auth.DemoLogin, Filter: ReviewFilter, LoadDraft: DraftLoader(auth.Drafts), LinkStore: auth.Links,
 		Live:  &hitlhttp.Live{Topics: []string{StreamTopic}},
 		Steer: func(ctx context.Context, s hitlhttp.Steering) error { return Steer(ctx, c, s) }}
 	if opts.Keys == nil {

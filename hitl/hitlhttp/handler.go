@@ -38,7 +38,8 @@ type Options struct {
 	// means browsers sign in through review links only (or DemoLogin).
 	SignIn SignIn
 	// LinkStore makes each review link open once. Nil means an in-memory
-	// store, which is per process: give replicas a shared one.
+	// store, which is per process: give replicas a shared one, such as
+	// package idemlinks on the workers' idem store.
 	LinkStore LinkStore
 	// Access decides which reviews a reviewer may read; nil means
 	// [Participants].

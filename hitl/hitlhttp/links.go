@@ -99,7 +99,9 @@ func (ls Links) Token(l Link) (string, error) {
 
 // LinkStore remembers which review links were used, so each opens once.
 // Give every replica of the handler the same store (a table with a unique
-// key is enough); the default is in memory, per process.
+// key is enough; package idemlinks keeps it in an idem.Store, such as the
+// PostgreSQL store the workers share); the default is in memory, per
+// process.
 type LinkStore interface {
 	// Redeem records that the link id was used and reports whether this
 	// was the first time. expires is when the record may be forgotten (the

@@ -41,6 +41,7 @@ import (
 	"github.com/durable-llm/durable-llm/durable"
 	"github.com/durable-llm/durable-llm/examples/docapproval"
 	"github.com/durable-llm/durable-llm/hitl"
+	"github.com/durable-llm/durable-llm/hitl/hitlhttp/idemlinks"
 )
 
 func main() {
@@ -99,6 +100,7 @@ func run(data, addr, queue string, register, live bool, sf signInFlags) error {
 			return err
 		}
 		auth.Drafts = acts.Drafts()
+		auth.Links = idemlinks.New(acts.Idem()) // every worker's pages refuse a link another already opened
 		h, err := docapproval.ReviewHandler(ctx, c, auth)
 		if err != nil {
 			return err
