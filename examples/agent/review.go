@@ -33,13 +33,17 @@ type ReviewAuth struct {
 	// anyone can act as any reviewer. NOT FOR PRODUCTION: only when asked
 	// for.
 	DemoLogin bool
+	// Links records which review links were used, so each opens once on
+	// every replica of the pages that shares it, e.g.
+	// idemlinks.New(w.Idem). Nil means in memory, per process.
+	Links hitlhttp.LinkStore
 }
 
 // ReviewHandler serves the reviewers' pages and JSON API for the agent's
 // approvals under [ReviewPrefix], listing only this example's reviews and
 // signing reviewers in as auth says. ctx bounds the OIDC discovery.
 func ReviewHandler(ctx context.Context, c client.Client, auth ReviewAuth) (*hitlhttp.Handler, error) {
-	opts := hitlhttp.Options{Keys: auth.Keys, DemoLogin: auth.DemoLogin, Prefix: ReviewPrefix, Filter: ReviewFilter}
+	opts := hitlhttp.Options{Keys: auth.Keys, DemoLogin: auth.DemoLogin, Prefix: ReviewPrefix, Filter: ReviewFilter, LinkStore: auth.Links}
 	if opts.Keys == nil {
 		ring, err := hitlhttp.RandomKeyRing("process")
 		if err != nil {

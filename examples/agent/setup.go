@@ -27,6 +27,9 @@ type Worker struct {
 	Tools    *agent.Tools
 	LLM      *llm.Activities
 	Messages *agent.FileMessages
+	// Idem is the idempotency store of the tools' side effects (Dir/idem),
+	// which the review pages share to record used review links.
+	Idem idem.Store
 }
 
 // NewWorker opens the stores in cfg.Dir and builds the tools and the model
@@ -55,7 +58,7 @@ func NewWorker(cfg Config) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Worker{Backend: b, Tools: tools, LLM: la, Messages: msgs}, nil
+	return &Worker{Backend: b, Tools: tools, LLM: la, Messages: msgs, Idem: store}, nil
 }
 
 // Register registers the workflow, the tools and the model on r.

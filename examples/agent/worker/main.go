@@ -33,6 +33,7 @@ import (
 	"github.com/durable-llm/durable-llm/durable"
 	supportagent "github.com/durable-llm/durable-llm/examples/agent"
 	"github.com/durable-llm/durable-llm/hitl"
+	"github.com/durable-llm/durable-llm/hitl/hitlhttp/idemlinks"
 	"github.com/durable-llm/durable-llm/llm"
 )
 
@@ -86,6 +87,7 @@ func run(data, addr, queue string, sf signInFlags) error {
 	if err != nil {
 		return err
 	}
+	auth.Links = idemlinks.New(w.Idem) // every worker's pages refuse a link another already opened
 	h, err := supportagent.ReviewHandler(ctx, c, auth)
 	if err != nil {
 		return err
