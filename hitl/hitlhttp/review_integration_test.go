@@ -3,6 +3,7 @@ package hitlhttp_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -232,8 +233,12 @@ func TestIntegrationReviewPageLiveSteerAndChanges(t *testing.T) {
 	apiReq.Header.Set(hitlhttp.DefaultHeader, "alice")
 	apiResp, err := ts.Client().Do(apiReq)
 	require.NoError(t, err)
+	var reply struct{ Steering hitlhttp.Steering }
+	require.NoError(t, json.NewDecoder(apiResp.Body).Decode(&reply))
 	require.NoError(t, apiResp.Body.Close())
 	assert.Equal(t, http.StatusOK, apiResp.StatusCode)
+	assert.Equal(t, hitlhttp.Steering{Review: id, Reviewer: "alice", Action: hitlhttp.SteerStop, Version: 1}, reply.Steering,
+		"the reply says what was forwarded: the version checked, not the body's (none)")
 	mu.Lock()
 	assert.Equal(t, []hitlhttp.Steering{
 		{Review: id, Reviewer: "alice", Action: hitlhttp.SteerRedirect, Message: "more formal", Version: 1},

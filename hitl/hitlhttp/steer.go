@@ -52,37 +52,38 @@ var ErrNotRevising = errors.New("hitlhttp: no revision is being written now: sto
 // maxSteerMessage bounds a redirect's message.
 const maxSteerMessage = 4000
 
-// steer checks and forwards a steering request from who.
-func (h *Handler) steer(ctx context.Context, who grant, s Steering) error {
+// steer checks and forwards a steering request from who and returns it as
+// forwarded (the signed-in reviewer, the version it checked).
+func (h *Handler) steer(ctx context.Context, who grant, s Steering) (Steering, error) {
 	if err := checkID(s.Review); err != nil {
-		return err
+		return s, err
 	}
 	s.Message = strings.TrimSpace(s.Message)
 	switch {
 	case s.Action != SteerStop && s.Action != SteerRedirect:
-		return fmt.Errorf("%w: action %q: use stop or redirect", errBadRequest, s.Action)
+		return s, fmt.Errorf("%w: action %q: use stop or redirect", errBadRequest, s.Action)
 	case s.Action == SteerRedirect && s.Message == "":
-		return fmt.Errorf("%w: a redirect needs a message saying what to write instead", errBadRequest)
+		return s, fmt.Errorf("%w: a redirect needs a message saying what to write instead", errBadRequest)
 	case len(s.Message) > maxSteerMessage:
-		return fmt.Errorf("%w: the message is %d bytes; keep it under %d", errBadRequest, len(s.Message), maxSteerMessage)
+		return s, fmt.Errorf("%w: the message is %d bytes; keep it under %d", errBadRequest, len(s.Message), maxSteerMessage)
 	}
 	st, err := h.readable(ctx, who, s.Review)
 	if err != nil {
-		return err
+		return s, err
 	}
 	if len(st.Reviewers) > 0 && !slices.Contains(st.Reviewers, who.Reviewer) {
-		return &hitl.DecisionError{Type: hitl.ErrTypeUnauthorized,
+		return s, &hitl.DecisionError{Type: hitl.ErrTypeUnauthorized,
 			Message: fmt.Sprintf("hitlhttp: %s may not steer this revision: only the reviewers of stage %q may (%s)", who.Reviewer, st.Stage, strings.Join(st.Reviewers, ", "))}
 	}
 	if st.Phase != hitl.PhaseRevising {
-		return ErrNotRevising
+		return s, ErrNotRevising
 	}
 	if s.Version != 0 && s.Version != st.Version {
-		return &hitl.DecisionError{Type: hitl.ErrTypeStaleVersion,
+		return s, &hitl.DecisionError{Type: hitl.ErrTypeStaleVersion,
 			Message: fmt.Sprintf("hitlhttp: the revision of version %d is over; version %d is being revised now: reload the page", s.Version, st.Version)}
 	}
 	s.Reviewer, s.Version = who.Reviewer, st.Version
-	return h.opts.Steer(ctx, s)
+	return s, h.opts.Steer(ctx, s)
 }
 
 // steerPost takes the stop and redirect forms of the review page.
@@ -95,7 +96,7 @@ func (h *Handler) steerPost(w http.ResponseWriter, r *http.Request, who grant, d
 	}
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
 	s := Steering{Review: id, Action: SteerAction(r.PostFormValue("action")), Message: r.PostFormValue("message"), Version: version}
-	if err := h.steer(r.Context(), who, s); err != nil {
+	if _, err := h.steer(r.Context(), who, s); err != nil {
 		code, _ := Status(err)
 		h.logIfInternal(code, err)
 		d.withError(err)
@@ -123,10 +124,10 @@ func (h *Handler) apiSteer(w http.ResponseWriter, r *http.Request, who grant) {
 		return
 	}
 	s.Review = r.PathValue("id")
-	if err := h.steer(r.Context(), who, s); err != nil {
+	s, err = h.steer(r.Context(), who, s)
+	if err != nil {
 		h.writeError(w, err)
 		return
 	}
-	s.Reviewer = who.Reviewer
 	h.writeJSON(w, http.StatusOK, map[string]any{"steering": s})
 }
