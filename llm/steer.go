@@ -75,6 +75,22 @@ type SteerRequest struct {
 	// Message is the user message a redirect appends; required for
 	// [SteerRedirect], refused for [SteerStop].
 	Message string `json:",omitempty"`
+	// Call, when set, limits the steer to the calls in flight labelled
+	// Call (the label given to [Steering.Run], or a call's
+	// [Request.Summary]) and to their redirects ("Call (redirect N)").
+	// When none is in flight the steer is refused ([ErrTypeNotSteerable]),
+	// so a steer meant for a call that has just ended never reaches the
+	// call that follows it. Empty means every steerable call in flight.
+	Call string `json:",omitempty"`
+}
+
+// reaches reports whether the steer applies to a call labelled label.
+func (s SteerRequest) reaches(label string) bool {
+	if s.Call == "" || label == s.Call {
+		return true
+	}
+	rest, ok := strings.CutPrefix(label, s.Call)
+	return ok && strings.HasPrefix(rest, " (redirect ")
 }
 
 // Validate returns an [ErrTypeInvalidSteer] error saying what to fix, or

@@ -76,11 +76,11 @@ func WithSteering(st *Steering) CallOption {
 	return func(c *callConfig) { c.steering = st }
 }
 
-// steerable returns the calls in flight a steer would reach.
-func (st *Steering) steerable() []*steeredCall {
+// steerable returns the calls in flight s would reach.
+func (st *Steering) steerable(s SteerRequest) []*steeredCall {
 	var out []*steeredCall
 	for _, c := range st.calls {
-		if !c.done && c.steer == nil {
+		if !c.done && c.steer == nil && s.reaches(c.label) {
 			out = append(out, c)
 		}
 	}
@@ -89,7 +89,7 @@ func (st *Steering) steerable() []*steeredCall {
 
 func (st *Steering) status() (SteeringStatus, error) {
 	s := SteeringStatus{InFlight: []string{}}
-	for _, c := range st.steerable() {
+	for _, c := range st.steerable(SteerRequest{}) {
 		s.InFlight = append(s.InFlight, c.label)
 	}
 	return s, nil
@@ -101,13 +101,18 @@ func (st *Steering) validate(_ workflow.Context, s SteerRequest) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	if len(st.steerable()) == 0 {
+	if len(st.steerable(s)) == 0 {
 		return notSteerable(s)
 	}
 	return nil
 }
 
 func notSteerable(s SteerRequest) error {
+	if s.Call != "" {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("llm: nothing to %s: call %q is not generating (it has ended, has not started, or is already being stopped or redirected); see what is in flight with query %q",
+				s.Action, s.Call, QuerySteering), ErrTypeNotSteerable, nil)
+	}
 	return temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("llm: nothing to %s: no steerable call is generating (none in flight, or those in flight are already being stopped or redirected); send it again while a call runs (query %q)",
 			s.Action, QuerySteering), ErrTypeNotSteerable, nil)
@@ -116,7 +121,7 @@ func notSteerable(s SteerRequest) error {
 // handle cancels every steerable call in flight and waits until each has
 // recorded what it got.
 func (st *Steering) handle(ctx workflow.Context, s SteerRequest) (SteerResult, error) {
-	targets := st.steerable()
+	targets := st.steerable(s)
 	if len(targets) == 0 {
 		return SteerResult{}, notSteerable(s)
 	}

@@ -281,3 +281,43 @@ func TestRunNilSteering(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&got))
 	assert.Equal(t, "ran", got)
 }
+
+// A steer that names a call reaches only that call and its redirects: one
+// meant for a call that has ended is refused instead of stopping the next.
+func TestRunSteerNamesItsCall(t *testing.T) {
+	m := newFakeModel(t, 2)
+	env := runEnv(t, m)
+	var other, first, second *updateOutcome
+	redirect := SteerRequest{Action: SteerRedirect, By: "ana", Message: "shorter", Call: "draft"}
+	stop := SteerRequest{Action: SteerStop, By: "ana", Call: "draft"}
+	env.RegisterDelayedCallback(func() {
+		<-m.started
+		other = steer(env, SteerRequest{Action: SteerStop, By: "ana", Call: "revise v2"})
+		first = steer(env, redirect)
+	}, time.Second)
+	env.RegisterDelayedCallback(func() {
+		<-m.started
+		second = steer(env, stop) // reaches "draft (redirect 1)"
+	}, 3*time.Second)
+	env.ExecuteWorkflow(runFlow, runIn{})
+	require.NoError(t, env.GetWorkflowError())
+	assert.False(t, other.accepted, "a steer for another call is refused")
+	assert.True(t, IsNotSteerable(other.err), "%v", other.err)
+	assert.Contains(t, other.err.Error(), `call "revise v2" is not generating`)
+	require.NoError(t, first.err)
+	require.NoError(t, second.err)
+	assert.Equal(t, SteerResult{Interrupted: 1}, second.result, "the redirect of the named call is the named call")
+	var out runOut
+	require.NoError(t, env.GetWorkflowResult(&out))
+	assert.Equal(t, []SteerRequest{redirect, stop}, out.Steers)
+}
+
+func TestSteerReaches(t *testing.T) {
+	for label, want := range map[string]bool{
+		"revise v2": true, "revise v2 (redirect 3)": true,
+		"revise v20": false, "revise v2x": false, "draft v1": false,
+	} {
+		assert.Equal(t, want, SteerRequest{Call: "revise v2"}.reaches(label), label)
+	}
+	assert.True(t, SteerRequest{}.reaches("anything"), "no Call reaches every call")
+}

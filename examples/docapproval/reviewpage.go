@@ -119,11 +119,16 @@ func ReviewHandler(ctx context.Context, c client.Client, auth ReviewAuth, tune .
 // becomes version 1 as written so far); a redirect asks again with the
 // reviewer's message added to the instructions. A review with nothing
 // being written any more (the version landed meanwhile) is refused with
-// an error matching hitlhttp.ErrNotRevising. It is client code, and the
+// an error matching hitlhttp.ErrNotRevising; with s.Version set, the steer
+// names the revision of that version ([CallLabel]), so it is refused too
+// when a later revision has started since the page checked. It is client code, and the
 // hitlhttp.Options.Steer of [ReviewHandler], which lets only the
 // reviewers who may decide in the current stage steer.
 func Steer(ctx context.Context, c client.Client, s hitlhttp.Steering) error {
 	req := llm.SteerRequest{Action: llm.SteerAction(s.Action), By: s.Reviewer}
+	if s.Version > 0 {
+		req.Call = CallLabel(s.Version + 1) // the revision of the version the page checked, not a later one
+	}
 	if s.Action == hitlhttp.SteerRedirect {
 		req.Message = s.Message
 	} else {

@@ -21,6 +21,17 @@ const ErrTypeStopped = "DocApprovalStopped"
 // application error.
 func IsStopped(err error) bool { return isType(err, ErrTypeStopped) }
 
+// CallLabel is the steering label (and the activity summary) of the
+// model call that writes version v: the first draft for v = 1, else the
+// revision of version v-1. [Steer] names it, so a reviewer's stop reaches
+// that call (or its redirects) only, never the revision after it.
+func CallLabel(v int) string {
+	if v <= 1 {
+		return "llm: draft v1"
+	}
+	return fmt.Sprintf("llm: revise v%d", v)
+}
+
 // generated is the outcome of a steerable draft or revision.
 type generated struct {
 	// doc is the answer: whole, or what the model had written when a
@@ -49,9 +60,9 @@ func generate(ctx workflow.Context, st *llm.Steering, label string, call callFun
 		redirects []string
 	)
 	for n := 0; ; n++ {
-		summary := "llm: " + label
+		summary := label
 		if n > 0 {
-			summary = fmt.Sprintf("llm: %s (redirect %d)", label, n)
+			summary = fmt.Sprintf("%s (redirect %d)", label, n)
 		}
 		var doc Document
 		steer, err := st.Run(ctx, summary, func(ctx workflow.Context) (llm.Usage, error) {

@@ -113,7 +113,7 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 	var persisted PersistResult
 	res, err := hitl.Run(ctx, hitl.Config[Document]{
 		Draft: func(ctx workflow.Context) (Document, error) {
-			g, err := generate(ctx, steer, "draft v1", func(ctx workflow.Context, redirects []string, summary string) (Document, error) {
+			g, err := generate(ctx, steer, CallLabel(1), func(ctx workflow.Context, redirects []string, summary string) (Document, error) {
 				return durable.Execute[Document](ctx, ActivityDraft, DraftInput{
 					DocID: in.DocID, Prompt: in.Prompt, Model: in.Model, StreamTopic: StreamTopic, Redirects: redirects,
 				}, LLMActivityOptions(summary))
@@ -130,7 +130,7 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 		},
 		Revise: func(ctx workflow.Context, cur Document, d hitl.Decision) (Document, error) {
 			v := cur.Version + 1
-			g, err := generate(ctx, steer, fmt.Sprintf("revise v%d", v), func(ctx workflow.Context, redirects []string, summary string) (Document, error) {
+			g, err := generate(ctx, steer, CallLabel(v), func(ctx workflow.Context, redirects []string, summary string) (Document, error) {
 				return durable.Execute[Document](ctx, ActivityRevise, ReviseInput{
 					DocID: in.DocID, Version: v, Base: cur.Text, BaseRef: bare(cur.Ref),
 					Instructions: d.Instructions, Text: d.Text, Model: in.Model, StreamTopic: StreamTopic, Redirects: redirects,
