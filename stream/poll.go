@@ -39,10 +39,23 @@ const (
 // errNotAdmitted: the poll was not admitted within admitTimeout.
 var errNotAdmitted = errors.New("stream: poll not admitted in time")
 
+// A read the query does not answer within readTimeout is asked again: a
+// query task handed to a worker that died is never answered, and the
+// server would hold the query until the caller's deadline. A closed
+// workflow's tail is asked for until closedReadLimit has passed.
+var (
+	readTimeout     = 10 * time.Second
+	closedReadLimit = 2 * time.Minute
+)
+
+// errReadTimeout: the query was not answered within readTimeout.
+var errReadTimeout = errors.New("stream: read not answered in time")
+
 // next returns the next non-empty answer, or errEnd, a *TruncatedError or
 // a lasting error.
 func (s *subscription) next(ctx context.Context) (PollResult, error) {
 	backoff := 200 * time.Millisecond
+	var closedAt time.Time // when reading the closed workflow's tail began
 	for {
 		if err := ctx.Err(); err != nil {
 			return PollResult{}, err
@@ -53,11 +66,23 @@ func (s *subscription) next(ctx context.Context) (PollResult, error) {
 		)
 		switch {
 		case s.closed:
+			if closedAt.IsZero() {
+				closedAt = time.Now()
+			}
 			res, err = s.read(ctx)
 			if err == nil && len(res.Items) == 0 {
 				return res, errEnd
 			}
 			if err != nil && !IsTruncated(err) && !IsFutureOffset(err) {
+				// A closed run's query is answered by a worker replaying it:
+				// ask again while one may come (a worker restarting).
+				if ctx.Err() == nil && transient(err) && time.Since(closedAt) < closedReadLimit {
+					if werr := sleep(ctx, backoff); werr != nil {
+						return res, werr
+					}
+					backoff = min(2*backoff, 5*time.Second)
+					continue
+				}
 				return res, fmt.Errorf("stream: workflow %s closed and the rest of its stream could not be read: %w", s.workflowID, err)
 			}
 		case s.cfg.query || time.Now().Before(s.queryUntil):
@@ -134,11 +159,15 @@ func (s *subscription) next(ctx context.Context) (PollResult, error) {
 
 // wait sleeps until d after the last answer.
 func (s *subscription) wait(ctx context.Context, d time.Duration) error {
-	rest := time.Until(s.last.Add(d))
-	if rest <= 0 {
+	return sleep(ctx, time.Until(s.last.Add(d)))
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(rest)
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
@@ -169,11 +198,16 @@ func (s *subscription) poll(ctx context.Context) (PollResult, error) {
 	return res, h.Get(ctx, &res)
 }
 
-// read reads the latest run with the query.
+// read reads the latest run with the query, within readTimeout.
 func (s *subscription) read(ctx context.Context) (PollResult, error) {
 	var res PollResult
-	v, err := s.c.QueryWorkflow(ctx, s.workflowID, "", ReadQuery, PollInput{Topics: s.cfg.topics, FromOffset: s.offset})
+	rctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	v, err := s.c.QueryWorkflow(rctx, s.workflowID, "", ReadQuery, PollInput{Topics: s.cfg.topics, FromOffset: s.offset})
 	if err != nil {
+		if ctx.Err() == nil && rctx.Err() != nil {
+			return res, fmt.Errorf("%w (%s): %w", errReadTimeout, readTimeout, err)
+		}
 		return res, queryError(err)
 	}
 	return res, v.Get(&res)
@@ -245,5 +279,5 @@ func transient(err error) bool {
 	)
 	return errors.As(err, &unavailable) || errors.As(err, &exhausted) || errors.As(err, &deadline) ||
 		errors.As(err, &notFound) || errors.As(err, &aborted) || errors.As(err, &timeout) ||
-		errors.Is(err, context.DeadlineExceeded)
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errReadTimeout)
 }

@@ -74,7 +74,10 @@ func WithQueryPolling(interval time.Duration) SubscribeOption {
 // every event it held was read; it yields ctx's error when ctx ends, a
 // [*TruncatedError] (and then continues unless the loop breaks) when
 // events were dropped before this subscriber read them, and any other
-// error last. Transient server errors are retried.
+// error last. Transient server errors are retried, and a read the server
+// does not answer within 10 s (a query handed to a worker that died) is
+// asked again; a closed workflow's tail is asked for for up to 2 minutes,
+// while a worker that can replay it comes back.
 func Subscribe(ctx context.Context, c client.Client, workflowID string, from int64, opts ...SubscribeOption) iter.Seq2[Event, error] {
 	cfg := subscribeConfig{topics: []string{}}
 	for _, o := range opts {
