@@ -6,8 +6,8 @@ import (
 )
 
 // API names the HTTP API a [Model]'s calls use. Its value decides what a
-// worker crash in the middle of a call costs (see the package docs, "What a
-// crash costs").
+// worker crash in the middle of a call costs (see the package docs, "APIs,
+// and what a crash costs").
 type API string
 
 // The APIs a model can be configured with.
@@ -22,7 +22,9 @@ const (
 	// asks, and pays, again.
 	APIChatCompletions API = "chat"
 	// APIResponses is OpenAI's Responses API (POST /responses) in the
-	// foreground: the same guarantees as [APIChatCompletions].
+	// foreground. As with [APIChatCompletions], a worker that dies during
+	// the call loses the generation, which the provider bills anyway, and
+	// the retry buys it again.
 	APIResponses API = "responses"
 	// APIResponsesBackground is the Responses API in background mode: the
 	// generation runs at the provider under an id that the activity records

@@ -75,9 +75,12 @@ type Model struct {
 	Price *Price
 	// API is the HTTP API of the model's calls: [APIChatCompletions] (any
 	// OpenAI-compatible server), [APIResponses] or [APIResponsesBackground]
-	// (OpenAI's Responses API, in background mode a crash does not buy the
-	// generation twice). Empty ([APIAuto]) means background Responses on
-	// OpenAI's API and chat completions on any other server.
+	// (OpenAI's Responses API). On [APIChatCompletions] and [APIResponses] a
+	// worker that dies during the call loses the generation, which the
+	// provider bills anyway, and the retry buys it again; only
+	// [APIResponsesBackground] resumes it, so it is paid once. Empty
+	// ([APIAuto]) means background Responses on OpenAI's API and chat
+	// completions on any other server.
 	API API
 }
 

@@ -57,8 +57,12 @@
 //   - [APIResponses] and [APIChatCompletions] (the default on any other
 //     server: Ollama, vLLM, LM Studio): a crash during the call loses the
 //     generation, which the provider still bills; the retry asks, and pays,
-//     again. A crash after the answer arrived costs nothing more when
-//     [Config.Store] is set: the recorded answer is returned.
+//     again. A crash after the answer was recorded in [Config.Store] costs
+//     nothing more: the recorded answer is returned (an answer that arrived
+//     but was not yet recorded is bought again). The chaos harness measures
+//     it: at N=200 with kills mid-generation, chat completions were billed
+//     1030 answers for 609 needed, background Responses exactly 609
+//     (docs/CHAOS.md).
 //
 // Either way the dead worker is noticed by its missing heartbeats: the
 // retry starts within the activity's HeartbeatTimeout ([DefaultHeartbeatTimeout]
