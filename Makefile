@@ -98,16 +98,20 @@ fmt:
 demo: tools
 	cd examples && $(GO) run ./demo -out $(CURDIR)/demo-output $(DEMO_FLAGS)
 
-# Benchmarks, then the side-by-side report against the hand-written baseline
-# (dev server + LLM test server), written to docs/BENCHMARKS.md.
+# The side-by-side report against the hand-written baseline (dev server + LLM
+# test server), written to docs/BENCHMARKS.md. TestReport also runs every go
+# benchmark of the repository (idem, llm, harness/bench) once, -count=3, and
+# reports them: no second run here.
 bench: tools
-	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...); done
 	cd harness && BENCH_REPORT=$(CURDIR)/docs/BENCHMARKS.md $(GO) test ./bench -run TestReport -count=1 -timeout 30m -v
 
-# The crash-and-restart harness, long version: make chaos N=200.
+# The crash-and-restart harness, long version: make chaos N=200 runs N runs
+# per flow on background Responses, then on chat completions (API=background
+# or API=chat runs one), and writes docs/CHAOS.md with both side by side.
 N ?= 50
 chaos: tools
-	cd harness && CHAOS_N=$(N) CHAOS_REPORT=$(CURDIR)/docs/CHAOS.md $(GO) test ./chaos -run TestChaos -count=1 -timeout 120m -v
+	cd harness && CHAOS_N=$(N) CHAOS_API=$(or $(API),both) CHAOS_COMMAND="make chaos N=$(N)$(if $(API), API=$(API))" \
+		CHAOS_REPORT=$(CURDIR)/docs/CHAOS.md $(GO) test ./chaos -run TestChaos -count=1 -timeout 180m -v
 
 clean:
 	rm -rf $(BIN)

@@ -80,6 +80,7 @@ type Harness struct {
 	n     int     // worker processes started, for their log names
 	api   llm.API // of the workers started next
 	kills []time.Time
+	ready []time.Time // when each worker process said it polls
 }
 
 // New starts the fake LLM server and a dev server whose state is in
@@ -129,13 +130,24 @@ func (h *Harness) Billed() int { return h.llm.Billed() }
 
 // SetAPI sets the llm API ("chat", "responses" or "background") of the
 // worker processes started after it; [DefaultAPI] until then. On "chat"
-// and "responses" a kill during a generation buys it again, which Run
-// reports as a violation.
+// and "responses" a kill during a generation buys it again: Run counts
+// those answers ([Result.Rebought]) instead of reporting violations.
 func (h *Harness) SetAPI(api llm.API) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.api = api
 }
+
+// API returns the llm API of the workers started next.
+func (h *Harness) API() llm.API {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.api
+}
+
+// attemptLog is the file every worker process appends its activity
+// attempts to ([AttemptLog]).
+func (h *Harness) attemptLog() string { return filepath.Join(h.dir, "attempts.jsonl") }
 
 // killedBetween returns the kills from t0 to t1, in order.
 func (h *Harness) killedBetween(t0, t1 time.Time) []time.Time {
@@ -148,6 +160,19 @@ func (h *Harness) killedBetween(t0, t1 time.Time) []time.Time {
 		}
 	}
 	return out
+}
+
+// readyAfter returns when the first worker process started after t said
+// it polls, zero when none did.
+func (h *Harness) readyAfter(t time.Time) time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range h.ready {
+		if r.After(t) {
+			return r
+		}
+	}
+	return time.Time{}
 }
 
 // RestartServer stops the dev server and starts it again on the same
@@ -208,7 +233,8 @@ func (w *Worker) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(w.h.bin, "-address", hp, "-llm-url", h.llmURL, "-data", h.data, "-identity", w.name, "-api", string(api))
+	cmd := exec.Command(w.h.bin, "-address", hp, "-llm-url", h.llmURL, "-data", h.data, "-identity", w.name,
+		"-api", string(api), "-attempts", h.attemptLog())
 	cmd.Stderr = logf
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -237,6 +263,9 @@ func (w *Worker) start(ctx context.Context) error {
 	w.cmd, w.done = cmd, done
 	select {
 	case <-ready:
+		h.mu.Lock()
+		h.ready = append(h.ready, time.Now())
+		h.mu.Unlock()
 		return nil
 	case <-done:
 		return fmt.Errorf("%w (%s)", ErrWorkerExited, logPath)

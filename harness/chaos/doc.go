@@ -15,7 +15,9 @@
 // [Worker] process it runs shares one data directory: the idempotency
 // records, the approved documents, the PDF reports and the order store.
 // Workers call the LLM with [DefaultAPI] (background Responses: a retry
-// resumes the generation by id) unless [Harness.SetAPI] says otherwise.
+// resumes the generation by id) unless [Harness.SetAPI] says otherwise,
+// and append every activity attempt they start to an attempt log
+// ([AttemptLog]).
 //
 // [Harness.Run] runs N runs of each flow in batches. Each batch's worker is
 // killed [Config.KillsPerBatch] times, each time after a seeded LLM request
@@ -26,25 +28,38 @@
 //   - every workflow completed with the right result (review approved at
 //     the right version, report PDF on disk and notified, order completed
 //     or compensated as scripted);
-//   - every workflow was billed exactly the LLM answers it needs (one
-//     draft and one revision per review, one answer per report), counted
-//     per workflow from the fake provider's calls (each prompt carries a
-//     chaos-run tag), with no tolerance for kills: an answer bought twice
-//     is a violation;
+//   - on background Responses ([PaidOnce]), every workflow was billed
+//     exactly the LLM answers it needs (one draft and one revision per
+//     review, one answer per report), counted per workflow from the fake
+//     provider's calls (each prompt carries a chaos-run tag), with no
+//     tolerance for kills: an answer bought twice is a violation. On chat
+//     completions and foreground Responses, which do not promise it, every
+//     workflow must be billed at least those answers, and the ones bought
+//     again are counted ([Result.Rebought]): what a kill mid-generation
+//     costs there;
 //   - the order store holds exactly one charge per order and one refund
 //     per compensated order;
 //   - the document store holds exactly one approved record per document.
 //
-// It also reports the LLM calls abandoned by kills and the longest stall
-// after a kill: from the kill to the next request of an LLM call it
-// interrupted (its retry, or the resumption of its generation).
+// It also reports the LLM calls abandoned by kills and the stalls after
+// kills ([Stall]): from a kill to the next request of an LLM call it
+// interrupted (its retry, or the resumption of its generation). The
+// attempt log gives each stall's retry, the first attempt Temporal
+// started after the kill, whose start is set against its bound: the LLM
+// activity's heartbeat timeout plus the backoff before that attempt,
+// counted from the dead attempt's last heartbeat. What comes on top is
+// Temporal's share (from the retry being due to the server starting it);
+// a later kill that took the retry down before it asked, or that left no
+// worker polling when it was due, is named.
 //
 // [Harness.ServerRestart] stops and restarts the dev server (same port,
 // same database file) while a review waits for its reviewer, then approves
 // it. [Harness.TwoWorkers] runs a second worker process on the same task
 // queues, kills the first one for good while an LLM call is queued or
 // generating, and checks the second finishes everything, billed exactly
-// once. [Markdown] writes the report of docs/CHAOS.md.
+// once. [Markdown] writes the report of docs/CHAOS.md, one section per
+// API after a side-by-side [Summary] between [SummaryBegin] and
+// [SummaryEnd], which docs/BENCHMARKS.md copies.
 //
 // # Determinism
 //
@@ -59,7 +74,9 @@
 // A killed worker's work is recovered by Temporal's timeouts: its
 // workflow tasks after the sticky schedule-to-start timeout (5 s), an LLM
 // call after the llm preset's heartbeat timeout (llm.DefaultHeartbeatTimeout,
-// which drives the longest stall after a kill), an order step after
+// counted from the dead attempt's last heartbeat) and the retry policy's
+// backoff (2 s before a second attempt), which drive the stall after a
+// kill, an order step after
 // [OrderAttemptTimeout], a document persist after its 30 s start-to-close
 // timeout. The examples claim an idempotency key for an LLM call's whole
 // start-to-close timeout (5 min); the harness worker caps these leases (its
@@ -71,16 +88,21 @@
 // (in its idem store and heartbeat) as soon as the create call returns, and
 // the retry resumes that generation instead of buying it again; on chat
 // completions or foreground Responses the retry buys it again, which the
-// harness reports as a violation (CHAOS_API=chat shows it).
+// harness counts and reports as the cost of the kill, not as a violation.
 //
 // # Testing
 //
-// TestChaos runs in `go test ./...` with 2 runs per flow (about a minute)
-// and skips without the temporal CLI unless DURABLE_INTEGRATION=1. The long
-// run is
+// TestChaos runs every scenario on background Responses, then on chat
+// completions (CHAOS_API=both, the default; CHAOS_API=background, chat or
+// responses runs one), each on a dev server, fake provider and workers of
+// its own. It runs in `go test ./...` with 2 runs per flow (about a minute
+// per API) and skips without the temporal CLI unless DURABLE_INTEGRATION=1.
+// The long run is
 //
-//	CHAOS_N=200 CHAOS_REPORT=$PWD/../docs/CHAOS.md go test ./chaos -run TestChaos -timeout 60m -v
+//	CHAOS_N=200 CHAOS_REPORT=$PWD/../docs/CHAOS.md go test ./chaos -run TestChaos -timeout 180m -v
 //
-// (`make chaos N=200`); CHAOS_SEED=<n> repeats a run's kill points, and the
-// worker logs stay in the test's temporary directory.
+// (`make chaos N=200`, about 12 minutes on background Responses and 15 on
+// chat completions, on 2 shared CPUs);
+// CHAOS_SEED=<n> repeats a run's kill points, and the worker logs and the
+// attempt log stay in the test's temporary directory.
 package chaos

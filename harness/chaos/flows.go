@@ -22,6 +22,7 @@ import (
 func (h *Harness) runReview(ctx context.Context, c client.Client, led *ledger, prefix string, i int) []string {
 	docID := fmt.Sprintf("%sdoc-%d", prefix, i)
 	led.expect("docapproval", docID, 2)
+	led.started(docID, docapproval.WorkflowID(docID))
 	in := docapproval.Input{DocID: docID, Prompt: fmt.Sprintf("Write a short release note number %d. %s", i, tag(docID))}
 	return h.review(ctx, c, in, []docapproval.Step{
 		{Reviewer: "alice", Action: hitl.ActionEdit, Instructions: "Make it shorter."},
@@ -60,6 +61,7 @@ func (h *Harness) runResearch(ctx context.Context, c client.Client, led *ledger,
 	led.expect("research", id, 1)
 	topic := fmt.Sprintf("Crash recovery of durable workflows, part %d %s", i, tag(id))
 	r, err := research.RunDemo(ctx, c, topic, nil)
+	led.started(id, r.WorkflowID) // known once the workflow completed
 	if err != nil {
 		return []string{fmt.Sprintf("research %s: %v", id, err)}
 	}
@@ -124,6 +126,7 @@ func (h *Harness) ServerRestart(ctx context.Context) (time.Duration, []string) {
 	led := h.openLedger()
 	const docID = "restart-doc"
 	led.expect("docapproval", docID, 1)
+	led.started(docID, docapproval.WorkflowID(docID))
 	in := docapproval.Input{DocID: docID, Prompt: "Write a note that survives a server restart. " + tag(docID)}
 	r, err := docapproval.RunDemo(ctx, h.Client(), in, nil)
 	if err != nil {
@@ -149,7 +152,7 @@ func (h *Harness) ServerRestart(ctx context.Context) (time.Duration, []string) {
 func (h *Harness) TwoWorkers(ctx context.Context, a *Worker, cfg Config) (*Worker, Result) {
 	b, err := h.StartWorker(ctx, "second")
 	if err != nil {
-		return nil, Result{Violations: []string{"two workers: start the second: " + err.Error()}}
+		return nil, Result{Config: cfg, API: h.API(), Violations: []string{"two workers: start the second: " + err.Error()}}
 	}
 	// Kill a while the k-th LLM call is queued or generating.
 	cfg.MaxKillDelay = LLMQueueDelay + LLMGenerationTime/2

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"cmp"
 	"context"
 	"math/rand/v2"
 	"slices"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"github.com/durable-llm/durable-llm/llm"
 )
 
 // Config is one crash-and-restart run of the three flows.
@@ -38,31 +41,89 @@ type FlowStats struct {
 // Result is what [Harness.Run] saw.
 type Result struct {
 	Config Config
-	Kills  int
+	// API is the llm API the workers called the LLM with.
+	API   llm.API
+	Kills int
 	// Duration is the wall time of the run.
 	Duration time.Duration
 	// Billed and MinBilled are the LLM answers the fake provider billed
 	// during the run and the fewest the flows need (1 draft + 1 revision
-	// per review, 1 answer per research report). Each workflow must be
-	// billed exactly its minimum: a kill, even during a generation, must
-	// not buy an answer again.
+	// per review, 1 answer per research report). Where the API promises
+	// it ([PaidOnce]), each workflow must be billed exactly its minimum: a
+	// kill, even during a generation, must not buy an answer again.
 	Billed, MinBilled int
+	// Rebought counts the answers billed beyond a workflow's minimum on an
+	// API that does not promise to pay once (Billed − MinBilled when no
+	// workflow was billed less): what the kills cost. RebuyCut counts
+	// those that were generations whose answer never reached a worker (a
+	// kill cut them mid-generation); the others were bought again after
+	// their answer had arrived.
+	Rebought, RebuyCut int
 	// Abandoned counts LLM generations whose client went away before the
 	// whole answer (a kill mid-call); the provider billed them anyway.
 	Abandoned int
 	// Running counts the LLM generations the fake provider was running
 	// (queued or generating) at a kill, over every kill.
 	Running int
-	// LongestStall is the longest time from a kill to the next request of
-	// an LLM call it interrupted (its retry, or the resumption of its
-	// generation); StallCall names that call. Stalls counts the
-	// interrupted calls measured.
-	LongestStall time.Duration
-	StallCall    string
-	Stalls       int
-	Flows        map[string]*FlowStats
+	// Stalls are the waits of the LLM calls the kills interrupted, in the
+	// order of the kills.
+	Stalls []Stall
+	Flows  map[string]*FlowStats
 	// Violations lists every broken invariant; empty means all held.
 	Violations []string
+}
+
+// PaidOnce reports whether api promises that a kill during a generation
+// does not buy it again: only [llm.APIResponsesBackground] does. On the
+// others the harness counts the answers bought again ([Result.Rebought])
+// instead of reporting them as violations.
+func PaidOnce(api llm.API) bool { return api == llm.APIResponsesBackground }
+
+// Longest returns the longest stall after a kill; ok is false when no
+// kill interrupted a call.
+func (r Result) Longest() (s Stall, ok bool) {
+	for _, x := range r.Stalls {
+		if !ok || x.Wait > s.Wait {
+			s, ok = x, true
+		}
+	}
+	return s, ok
+}
+
+// LongestRetry returns the stall whose retry started latest after its
+// kill; ok is false when no stall has a known retry.
+func (r Result) LongestRetry() (s Stall, ok bool) {
+	for _, x := range r.Stalls {
+		if x.Retry != nil && (!ok || x.RetryStart() > s.RetryStart()) {
+			s, ok = x, true
+		}
+	}
+	return s, ok
+}
+
+// OverBound returns the stalls whose retry started later than their
+// [Stall.Bound] after the kill, latest first, and how many stalls had no
+// known retry.
+func (r Result) OverBound() (over []Stall, unknown int) {
+	for _, s := range r.Stalls {
+		switch {
+		case s.Retry == nil:
+			unknown++
+		case s.Over():
+			over = append(over, s)
+		}
+	}
+	slices.SortFunc(over, func(a, b Stall) int { return cmp.Compare(b.RetryStart()-b.Bound(), a.RetryStart()-a.Bound()) })
+	return over, unknown
+}
+
+// FlowsOK returns the runs that ended as they should, and all the runs.
+func (r Result) FlowsOK() (ok, runs int) {
+	for _, f := range r.Flows {
+		ok += f.OK
+		runs += f.Runs
+	}
+	return ok, runs
 }
 
 // Run runs cfg.Runs runs of each flow in batches, kills the worker process
@@ -80,7 +141,7 @@ func (h *Harness) Run(ctx context.Context, w *Worker, cfg Config) Result {
 		cfg.MaxKillDelay = DefaultMaxKillDelay
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))
-	res := Result{Config: cfg, Flows: map[string]*FlowStats{
+	res := Result{Config: cfg, API: h.API(), Flows: map[string]*FlowStats{
 		"docapproval": {}, "research": {}, "ordersaga": {},
 	}}
 	led := h.openLedger()

@@ -9,7 +9,9 @@
 //
 // -api picks the llm API of the calls (llm.API: "background", the
 // default, resumes a generation after a kill; "chat" and "responses" buy
-// it again).
+// it again). -attempts names a file to which the worker appends one JSON
+// line per activity attempt it starts (chaos.AttemptLog), which the
+// harness reads to explain the stall after a kill.
 //
 // It prints "ready" on stdout once every worker polls. The harness in
 // package chaos builds and runs it; it is not meant for production.
@@ -26,12 +28,14 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/durable-llm/durable-llm/durable"
 	"github.com/durable-llm/durable-llm/examples/docapproval"
 	"github.com/durable-llm/durable-llm/examples/ordersaga"
 	"github.com/durable-llm/durable-llm/examples/research"
+	"github.com/durable-llm/durable-llm/harness/chaos"
 	"github.com/durable-llm/durable-llm/idem"
 	"github.com/durable-llm/durable-llm/llm"
 )
@@ -44,6 +48,7 @@ func main() {
 	identity := flag.String("identity", "", "worker identity (default: chaos-<pid>)")
 	lease := flag.Duration("lease", 10*time.Second, "cap on idempotency claim leases, so a call cut by a kill is retried soon")
 	api := flag.String("api", string(llm.APIResponsesBackground), `llm API of the calls: "background", "responses" or "chat"`)
+	attempts := flag.String("attempts", "", "file to append a JSON line to for every activity attempt (none when empty)")
 	flag.Parse()
 	if *llmURL == "" {
 		fmt.Fprintln(os.Stderr, "chaos worker: -llm-url is required")
@@ -52,7 +57,7 @@ func main() {
 	if *identity == "" {
 		*identity = fmt.Sprintf("chaos-%d", os.Getpid())
 	}
-	if err := run(*address, *namespace, *llmURL, *data, *identity, *lease, llm.API(*api)); err != nil {
+	if err := run(*address, *namespace, *llmURL, *data, *identity, *lease, llm.API(*api), *attempts); err != nil {
 		fmt.Fprintln(os.Stderr, "chaos worker:", err)
 		os.Exit(1)
 	}
@@ -62,7 +67,7 @@ func main() {
 // provider generates in well under a second.
 const pollInterval = 100 * time.Millisecond
 
-func run(address, namespace, llmURL, data, identity string, lease time.Duration, api llm.API) error {
+func run(address, namespace, llmURL, data, identity string, lease time.Duration, api llm.API, attempts string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -115,6 +120,14 @@ func run(address, namespace, llmURL, data, identity string, lease time.Duration,
 	}
 
 	opts := worker.Options{Identity: identity}
+	if attempts != "" {
+		log, err := chaos.NewAttemptLog(attempts, identity)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = log.Close() }()
+		opts.Interceptors = []interceptor.WorkerInterceptor{log}
+	}
 	wd := worker.New(c, docapproval.TaskQueue, opts)
 	docapproval.Register(wd, docActs)
 	wr := worker.New(c, research.TaskQueue, opts)
