@@ -16,10 +16,19 @@
 //     processes (this test binary re-executed as a worker). The load phases
 //     alternate baseline and library (A/B, then B/A) over several repeats
 //     and report medians; ablation variants of the library, each with one
-//     change undone, run in the same alternation. It writes the figures,
-//     with the targets they meet or miss, to that path (docs/BENCHMARKS.md).
+//     change, run in the same alternation. For evidence it also measures
+//     the CPU of the test process and of the whole machine, counts the
+//     requests the workers and reviewers make to the server (the SDK's
+//     metrics counters), and runs one more load phase per flow whose
+//     workers write CPU profiles, read with `go tool pprof -traces`. It runs
+//     the go benchmarks (idem, llm, saga) once and copies the chaos
+//     report's summary (docs/CHAOS.md, between its chaos-summary markers).
+//     It writes the figures, with the targets they meet or miss and the
+//     evidence for each miss, to that path (docs/BENCHMARKS.md).
 //   - TestSmoke runs one tiny round of each flow and three concurrent
-//     reviews on worker processes under `go test ./...`.
+//     reviews on worker processes (with their counters and profiles)
+//     under `go test ./...`; the other tests check the report's parsers
+//     and its rendering without a server.
 //   - BenchmarkSagaStep and BenchmarkExecuteActivity give the per-call cost
 //     of saga.Step over a plain workflow.ExecuteActivity.
 //
@@ -28,8 +37,21 @@
 // BENCH_ABLATION_LOAD (the load level of the ablation rows, default the
 // first of BENCH_LOADS; 0 measures only their histories), BENCH_ROUNDS
 // (review rounds of the history measurement, default 5), BENCH_SEQ (reviews
-// one at a time for the idle latency, default 20) and BENCH_GO_COUNT (the
-// -count of the go benchmarks, default 3; 0 skips them).
+// one at a time for the idle latency, default 20), BENCH_GO_COUNT (the
+// -count of the go benchmarks, default 3; 0 skips them), BENCH_ABLATIONS
+// (the ablation keys to run, default all, "none" for none),
+// BENCH_BUDGET_MINUTES (no repeat is started that would end after it,
+// default 24), BENCH_PROFILE_LOAD (the load level of the profiled phases,
+// default the ablation load; 0 skips them), BENCH_PROFILE (a directory
+// that keeps the profiles, and where any worker process writes one, for
+// go tool pprof) and BENCH_CHAOS (the chaos report to copy from, default
+// CHAOS.md beside the report).
+//
+// The ablations are the library as it ships with one change each: live
+// (docapproval.Config.Live: the model's text streamed to the workflow),
+// inline (drafts inline in history), upsert-revising (HITLStatus flips to
+// revising and back every edit) and idem-memory (LLM calls recorded in
+// memory, not in the shared idem file store).
 //
 // # Determinism
 //

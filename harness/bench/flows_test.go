@@ -43,6 +43,8 @@ type flow struct {
 	// review starts the review id on tq, makes edits edits as a scripted
 	// reviewer, approves and waits for the result.
 	review func(ctx context.Context, c client.Client, tq, id string, edits int) error
+	// base is the key of the flow an ablation differs from by one change.
+	base string
 }
 
 // baselineStartToClose is the baseline's per-attempt timeout in the crash
@@ -79,9 +81,9 @@ type libOpts struct {
 	IdemMemory bool
 	// Inline keeps every draft inline in history (no draft store).
 	Inline bool
-	// NoStream turns off the live stream of the model's text to the
-	// workflow (docapproval.Config.NoStream).
-	NoStream bool
+	// Live streams the model's text to the workflow while it generates
+	// (docapproval.Config.Live, off as the example ships).
+	Live bool
 	// UpsertRevising flips HITLStatus to revising and back around every
 	// edit, as hitl did before.
 	UpsertRevising bool
@@ -107,7 +109,7 @@ func libraryVariant(key, name string, o libOpts) flow {
 			if o.Inline {
 				cfg.InlineBytes = -1
 			}
-			cfg.NoStream = o.NoStream
+			cfg.Live = o.Live
 			acts, err := docapproval.NewActivities(cfg)
 			if err != nil {
 				return nil, err
@@ -121,17 +123,25 @@ func libraryVariant(key, name string, o libOpts) flow {
 }
 
 // refAblationKey is the ablation the report's targets table sets beside
-// the library: without the live stream of the drafts' text, which puts
-// every version's text into history again (as signals).
-const refAblationKey = "no-stream"
+// the library: with the live stream of the drafts' text turned on, which
+// streams every model call and signals its text to the workflow.
+const refAblationKey = "live"
 
-// ablations are the library's variants with one change undone each; the
-// report measures their history and load figures beside the library's.
+// ablations are the library's variants with one change each (one cost
+// added back, or one saving undone); the report measures their history
+// and load figures beside the library's.
 var ablations = []flow{
-	libraryVariant("no-stream", "no live stream of the drafts' text to the workflow", libOpts{NoStream: true}),
-	libraryVariant("inline", "drafts inline in history (no draft store)", libOpts{Inline: true}),
-	libraryVariant("upsert-revising", "HITLStatus flips to revising and back every edit", libOpts{UpsertRevising: true}),
-	libraryVariant("idem-memory", "LLM calls recorded in memory, not in the shared idem file store", libOpts{IdemMemory: true}),
+	ablation("live", "live stream of the drafts' text to the workflow (Config.Live)", libOpts{Live: true}),
+	ablation("inline", "drafts inline in history (no draft store)", libOpts{Inline: true}),
+	ablation("upsert-revising", "HITLStatus flips to revising and back every edit", libOpts{UpsertRevising: true}),
+	ablation("idem-memory", "LLM calls recorded in memory instead of the shared idem file store", libOpts{IdemMemory: true}),
+}
+
+// ablation is libraryVariant differing from the library by o.
+func ablation(key, name string, o libOpts) flow {
+	f := libraryVariant(key, name, o)
+	f.base = libraryFlow.key
+	return f
 }
 
 // flows are the baseline, the library and the ablations, by key.

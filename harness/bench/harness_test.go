@@ -3,6 +3,8 @@ package bench_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
 	"sort"
 	"sync"
 	"testing"
@@ -130,13 +132,13 @@ func roundCost(t *testing.T, b *bench, f flow, edits int) rounds {
 // histRuns is how many times medianRound measures a flow's history.
 const histRuns = 3
 
-// medianRound runs roundCost histRuns times and returns the run with the
+// medianRound runs roundCost n times and returns the run with the
 // median number of events per round: the count varies with timing (a
 // signal or update that arrives while a workflow task runs is handled in
 // that task's successor, which may also carry other events).
-func medianRound(t *testing.T, b *bench, f flow, edits int) rounds {
+func medianRound(t *testing.T, b *bench, f flow, edits, n int) rounds {
 	t.Helper()
-	runs := make([]rounds, histRuns)
+	runs := make([]rounds, n)
 	for i := range runs {
 		runs[i] = roundCost(t, b, f, edits)
 	}
@@ -194,8 +196,49 @@ type loadResult struct {
 	Open int64
 	// ServerCPU and WorkerCPU are the CPU time (user + system) the dev
 	// server's process and the worker processes used during the phase;
-	// -1 when /proc could not tell.
-	ServerCPU, WorkerCPU time.Duration
+	// ClientCPU the test process's (the reviewers, their client and the
+	// LLM test server); MachineCPU every process's on the machine, these
+	// and other jobs. -1 when /proc could not tell.
+	ServerCPU, WorkerCPU, ClientCPU, MachineCPU time.Duration
+	// Requests are the requests to the server by operation, of the
+	// workers and the reviewers together (the SDK's request counters).
+	Requests map[string]int64
+	// Counters are the SDK's counters of the workers and the reviewers
+	// (metrics.go), for the figures Requests does not hold.
+	Counters map[string]int64
+	// Profiles are the worker processes' CPU profiles, when asked for.
+	Profiles []string
+	// Disk is what the machine's disks did during the phase (every
+	// process's I/O); DiskKnown is false where /proc could not tell.
+	Disk      diskCounters
+	DiskKnown bool
+}
+
+// FlushesPerWF is the disk flushes (fsyncs reaching the disk) per
+// completed workflow, or -1 when unknown.
+func (r loadResult) FlushesPerWF() float64 {
+	if !r.DiskKnown || r.Completed == 0 {
+		return -1
+	}
+	return float64(r.Disk.Flushes) / float64(r.Completed)
+}
+
+// DiskBusy is the share of the wall time the disks had requests in
+// flight, or -1 when unknown.
+func (r loadResult) DiskBusy() float64 {
+	if !r.DiskKnown || r.Wall <= 0 {
+		return -1
+	}
+	return r.Disk.Busy.Seconds() / r.Wall.Seconds()
+}
+
+// IOWaitShare is the share of the CPUs' time spent idle waiting for I/O,
+// or -1 when unknown.
+func (r loadResult) IOWaitShare() float64 {
+	if !r.DiskKnown || r.Wall <= 0 {
+		return -1
+	}
+	return r.Disk.IOWait.Seconds() / (r.Wall.Seconds() * float64(runtime.NumCPU()))
 }
 
 // PerSecond is the throughput in completed workflows per second.
@@ -207,6 +250,27 @@ func (r loadResult) ServerCPUPerWF() time.Duration { return perWF(r.ServerCPU, r
 
 // WorkerCPUPerWF is the workers' CPU time per completed workflow.
 func (r loadResult) WorkerCPUPerWF() time.Duration { return perWF(r.WorkerCPU, r.Completed) }
+
+// ClientCPUPerWF is the test process's CPU time per completed workflow.
+func (r loadResult) ClientCPUPerWF() time.Duration { return perWF(r.ClientCPU, r.Completed) }
+
+// OtherCPUPerWF is the CPU time per completed workflow of every other
+// process on the machine (other jobs), or -1 when unknown.
+func (r loadResult) OtherCPUPerWF() time.Duration {
+	if r.MachineCPU < 0 || r.ServerCPU < 0 || r.WorkerCPU < 0 || r.ClientCPU < 0 {
+		return -1
+	}
+	return perWF(max(0, r.MachineCPU-r.ServerCPU-r.WorkerCPU-r.ClientCPU), r.Completed)
+}
+
+// Busy is the share of the machine's CPUs in use during the phase (1: all
+// of them, all the time), or -1 when unknown.
+func (r loadResult) Busy() float64 {
+	if r.MachineCPU < 0 || r.Wall <= 0 {
+		return -1
+	}
+	return r.MachineCPU.Seconds() / (r.Wall.Seconds() * float64(runtime.NumCPU()))
+}
 
 func perWF(d time.Duration, n int) time.Duration {
 	if d < 0 || n == 0 {
@@ -220,38 +284,64 @@ const loadWorkers = 2
 
 // load starts n reviews of f at once (one edit, then approve) on two
 // worker processes sharing a task queue and a folder, waits for all of
-// them, and measures the CPU the server and the workers used meanwhile.
-func load(t *testing.T, srv *durable.DevServer, f flow, n int) loadResult {
+// them, and measures the CPU the server, the workers, this process and
+// the machine used meanwhile and the requests the workers and reviewers
+// made. With profDir set, the workers write CPU profiles into it.
+func load(t *testing.T, srv *durable.DevServer, f flow, n int, profDir string) loadResult {
 	t.Helper()
 	s := newLLM(t)
 	tq := fmt.Sprintf("load-%s-%d-%s", f.key, n, uuid.NewString()[:8])
-	procs := startWorkerProcs(t, srv, f, tq, s.URL, t.TempDir(), loadWorkers)
-	defer func() {
-		for _, p := range procs {
-			p.stop()
+	procs := startWorkerProcs(t, srv, f, tq, s.URL, t.TempDir(), loadWorkers, profDir)
+	stopped := false
+	stopAll := func() {
+		if !stopped {
+			stopped = true
+			for _, p := range procs {
+				p.stop()
+			}
 		}
-	}()
-	c := srv.Client()
+	}
+	defer stopAll()
+	reviewers := newCounts()
+	c, err := client.Dial(client.Options{HostPort: srv.HostPort(), Namespace: srv.Namespace(), Logger: durabletest.Logger(),
+		MetricsHandler: reviewers.handler()})
+	require.NoError(t, err)
+	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 
 	spid, spidErr := serverPID(srv)
-	cpuAt := func() (server, workers time.Duration) {
-		server, workers = -1, -1
+	self := os.Getpid()
+	type cpus struct{ server, workers, client, machine time.Duration }
+	cpuAt := func() cpus {
+		at := cpus{-1, -1, -1, -1}
 		if spidErr == nil {
 			if d, err := procCPU(spid); err == nil {
-				server = d
+				at.server = d
 			}
 		}
 		if d, err := procsCPU(procs); err == nil {
-			workers = d
+			at.workers = d
 		}
-		return server, workers
+		if d, err := procCPU(self); err == nil {
+			at.client = d
+		}
+		if d, err := machineCPU(); err == nil {
+			at.machine = d
+		}
+		return at
+	}
+	diff := func(a, b time.Duration) time.Duration {
+		if a < 0 || b < 0 {
+			return -1
+		}
+		return b - a
 	}
 	lat := make([]time.Duration, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
-	s0, w0 := cpuAt()
+	d0, d0Err := readDisk()
+	c0 := cpuAt()
 	start := time.Now()
 	for i := range n {
 		wg.Go(func() {
@@ -261,20 +351,29 @@ func load(t *testing.T, srv *durable.DevServer, f flow, n int) loadResult {
 		})
 	}
 	wg.Wait()
-	res := loadResult{N: n, Wall: time.Since(start), Billed: s.Billed(), ServerCPU: -1, WorkerCPU: -1}
-	s1, w1 := cpuAt()
-	if s0 >= 0 && s1 >= 0 {
-		res.ServerCPU = s1 - s0
+	res := loadResult{N: n, Wall: time.Since(start), Billed: s.Billed()}
+	c1 := cpuAt()
+	if d1, err := readDisk(); err == nil && d0Err == nil {
+		res.Disk, res.DiskKnown = d1.sub(d0), true
 	}
-	if w0 >= 0 && w1 >= 0 {
-		res.WorkerCPU = w1 - w0
-	}
+	res.ServerCPU, res.WorkerCPU = diff(c0.server, c1.server), diff(c0.workers, c1.workers)
+	res.ClientCPU, res.MachineCPU = diff(c0.client, c1.client), diff(c0.machine, c1.machine)
 	for i, err := range errs {
 		require.NoError(t, err, "%s: review %d of %d (worker log: %s)", f.name, i+1, n, procs[0].logTail())
 		res.Completed++
 	}
 	res.P50, res.P99 = percentiles(lat)
-	res.Open = openCount(t, ctx, c, f, tq)
+	res.Open = openCount(t, ctx, srv.Client(), f, tq)
+
+	stopAll() // the workers write their counters and profiles as they stop
+	res.Counters = reviewers.snapshot()
+	for _, p := range procs {
+		require.NoError(t, readCounts(p.counts, res.Counters), "counters of a worker of %s: %s", f.name, p.logTail())
+		if p.profile != "" {
+			res.Profiles = append(res.Profiles, p.profile)
+		}
+	}
+	res.Requests = requests(res.Counters)
 	return res
 }
 
@@ -302,7 +401,7 @@ func sequential(t *testing.T, srv *durable.DevServer, f flow, n int) (p50, p99 t
 	t.Helper()
 	s := newLLM(t)
 	tq := fmt.Sprintf("seq-%s-%s", f.key, uuid.NewString()[:8])
-	procs := startWorkerProcs(t, srv, f, tq, s.URL, t.TempDir(), 1)
+	procs := startWorkerProcs(t, srv, f, tq, s.URL, t.TempDir(), 1, "")
 	defer procs[0].stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -78,6 +78,22 @@ func cpuf(ns float64) string {
 	return fmt.Sprintf("%.1f ms", ns/1e6)
 }
 
+// pctf formats a share (1 = 100 %).
+func pctf(x float64) string {
+	if x < 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f %%", 100*x)
+}
+
+// pct1 formats a share (1 = 100 %) with one decimal.
+func pct1(x float64) string {
+	if x < 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f %%", 100*x)
+}
+
 // verdict says whether a target is met.
 func verdict(ok bool) string {
 	if ok {
@@ -100,11 +116,13 @@ func (r *report) markdown() string {
 	s.p("")
 	r.method(&s)
 	r.targets(&s)
+	r.evidence(&s)
 	r.causes(&s)
 	r.historySection(&s)
 	r.breakdown(&s)
 	r.limitsSection(&s)
 	r.crashSection(&s)
+	r.chaosSection(&s)
 	r.loadSection(&s)
 	r.ablationSection(&s)
 	r.goBenchSection(&s)
@@ -127,27 +145,41 @@ func (r *report) method(s *md) {
 	s.p("- **History**: `proto.Size` of every event from `GetWorkflowHistory`; a round's cost is")
 	s.p("  (history after %d edits − history after 1) / %d: the rounds after the first, because the baseline's reviewer", 1+r.rounds, r.rounds)
 	s.p("  sends its first edit before the draft exists, so it shares the draft's workflow task. The median of %d", histRuns)
-	s.p("  runs (timing can move a signal or an update into another workflow task).")
+	s.p("  runs for the baseline (timing can move a signal into another workflow task), the library and %s;", refAblationKey)
+	s.p("  one run for the other ablations.")
 	s.p("- **Load**: N reviews started at once (one edit, then approve) on %d worker processes sharing one task", loadWorkers)
 	s.p("  queue and one folder (the test binary re-executed as a worker, so a worker's CPU is its own process's;")
 	s.p("  the reviewers and the LLM server run in the test process). Throughput is completed workflows ÷ wall time")
 	s.p("  from the first start to the last result; latency is start to result as the reviewer sees it.")
 	s.p("- **CPU per workflow**: user + system time from `/proc/<pid>/stat` of the dev server's process (the")
 	s.p("  temporal CLI child whose `--port` is the server's) and of the worker processes, read before and after")
-	s.p("  the phase, ÷ workflows completed. On a shared machine CPU time is less noisy than wall time.")
+	s.p("  the phase, ÷ workflows completed. On a shared machine CPU time is less noisy than wall time. The test")
+	s.p("  process's own CPU (reviewers, LLM server) and the whole machine's (`/proc/stat`) are read the same way;")
+	s.p("  what the machine used beyond the three is other jobs'.")
 	if r.idleServerCPU >= 0 {
 		s.p("  Idle, the server used %.1f ms of CPU per second (its own housekeeping); the figures include it, so a", r.idleServerCPU/1e6)
 		s.p("  phase that takes longer is charged a little more of it.")
 	}
-	s.p("- **A/B alternation**: %d repeat(s); each repeat runs every flow once per load level (%s concurrent),", r.repeats, intsList(r.loads))
+	if r.repeatsDone < r.repeats {
+		s.p("- **A/B alternation**: %d repeat(s) of the %d asked for (another would have passed the time budget); each", r.repeatsDone, r.repeats)
+		s.p("  repeat runs every flow once per load level (%s concurrent),", intsList(r.loads))
+	} else {
+		s.p("- **A/B alternation**: %d repeats; each repeat runs every flow once per load level (%s concurrent),", r.repeats, intsList(r.loads))
+	}
 	s.p("  in the opposite order from the repeat before (baseline, library, …; then …, library, baseline), so")
 	s.p("  drift (the server's database growing, other jobs) falls on both sides. Tables give the **median** over")
 	s.p("  the repeats; the per-repeat ratios follow, to show the spread.")
 	if r.ablationLoad > 0 && len(r.abl) > 0 {
-		s.p("- **Ablations**: variants of the library with one change undone each, measured in the same")
-		s.p("  alternation at %d concurrent, so each change's effect is visible on its own.", r.ablationLoad)
+		s.p("- **Ablations**: variants that differ from the library by one change each (see")
+		s.p("  [Ablations](#ablations-what-each-change-bought)), measured in the same alternation at %d concurrent.", r.ablationLoad)
 	}
-	s.p("- **Idle latency**: %d reviews one at a time on one worker process, per repeat.", r.seqN)
+	s.p("- **Idle latency**: %d reviews one at a time on one worker process, per repeat and flow.", r.seqN)
+	s.p("- **Requests**: the SDK's request counters (a `client.MetricsHandler` that counts) in the worker processes")
+	s.p("  and the reviewers' client, by operation.")
+	if r.profileLoad > 0 {
+		s.p("- **Profiles**: after the repeats, one more load phase per flow at %d concurrent whose workers write", r.profileLoad)
+		s.p("  CPU profiles (see [Evidence](#evidence-where-the-time-and-the-bytes-go)); its figures are not in the medians.")
+	}
 	s.p("")
 	s.p("Machine: %d CPUs (`nproc`), %s, %s RAM, %s/%s, %s. Load average (1, 5, 15 min) %s before the",
 		runtime.NumCPU(), cpuModel(), memTotal(), runtime.GOOS, runtime.GOARCH, runtime.Version(), r.loadavg[0])
@@ -244,7 +276,7 @@ func (r *report) targets(s *md) {
 	s.p("## Targets")
 	s.p("")
 	if hasRef {
-		s.p("The last two columns are the library with one change undone, %q (see [Ablations](#ablations-what-each-change-bought)).", ref.name)
+		s.p("The last two columns are the library with one change, %q: what opting in costs (see [Ablations](#ablations-what-each-change-bought)).", ref.name)
 		s.p("")
 		s.p("| target | baseline | library | ratio | | %s | ratio | |", ref.key)
 		s.p("|---|---|---|---|---|---|---|---|")
@@ -263,9 +295,44 @@ func (r *report) targets(s *md) {
 		}
 		s.p("%s", row)
 	}
+	for _, t := range r.idemRows() {
+		row := fmt.Sprintf("| %s | %s | %s | %s | %s |", t.name, t.format(t.base), t.format(t.lib), ratio(t.lib, t.base), verdict(t.ok(t.lib, t.base)))
+		if hasRef {
+			row += " | | |"
+		}
+		s.p("%s", row)
+	}
 	s.p("")
-	s.p("`idem` overhead against the raw store operation it wraps: see [Per-call overhead](#per-call-overhead-of-the-helpers-go-test--bench).")
+	if len(r.idemRows()) > 0 {
+		s.p("The `idem` rows set a wrapped call (baseline column: the raw store operation a hand-written result cache")
+		s.p("does on the same store; library column: `idem.Wrap`) against each other, small results, wall time of the")
+		s.p("fastest of %d runs; CPU time and the 20 KB results are in [Per-call overhead](#per-call-overhead-of-the-helpers-go-test--bench).", r.goBenchCount)
+	} else {
+		s.p("`idem` overhead against the raw store operation it wraps: not measured (BENCH_GO_COUNT=0).")
+	}
 	s.p("")
+}
+
+// idemRows are the idem targets: a wrapped call against the raw store
+// operation it wraps, per store, from the go benchmarks.
+func (r *report) idemRows() []target {
+	us := func(ns float64) string { return fmt.Sprintf("%.1f µs", ns/1000) }
+	var rows []target
+	for _, st := range []string{"memory", "file", "postgres"} {
+		for _, pair := range [][2]string{{"replay", "read"}, {"first", "write"}} {
+			wn := r.metric("BenchmarkWrap/"+st+"/"+pair[0], "ns/op")
+			rn := r.metric("BenchmarkRaw/"+st+"/"+pair[1], "ns/op")
+			if wn == 0 || rn == 0 {
+				continue
+			}
+			rows = append(rows, target{
+				name: fmt.Sprintf("idem %s call ≤ 1.5× the raw %s, %s store", pair[0], pair[1], st),
+				base: rn, lib: wn, ab: -1, format: us,
+				ok: func(l, b float64) bool { return b > 0 && l <= 1.5*b },
+			})
+		}
+	}
+	return rows
 }
 
 // causes lists, for each target the library misses, the ablations whose
@@ -284,8 +351,8 @@ func (r *report) causes(s *md) {
 	}
 	s.p("## Missed targets and the ablations that meet them")
 	s.p("")
-	s.p("For each target the library misses: its figure, then each ablation's (the library with one change undone),")
-	s.p("marked where that variant meets the target. An ablation that meets it names what stands in the way.")
+	s.p("For each target the library misses: its figure, then each ablation's (the library with one change, see")
+	s.p("[Ablations](#ablations-what-each-change-bought)), marked where that variant meets the target.")
 	s.p("")
 	rows := make(map[string][]target, len(r.abl))
 	for _, f := range r.abl {
@@ -369,7 +436,7 @@ func (r *report) breakdown(s *md) {
 			if n != 0 || b != 0 {
 				nonzero = true
 			}
-			row += fmt.Sprintf(" %.1f, %.0f B |", n, b)
+			row += strings.ReplaceAll(fmt.Sprintf(" %.1f, %.0f B |", n, b), "-0", "0")
 		}
 		if nonzero {
 			s.p("%s", row)
@@ -432,6 +499,15 @@ func (r *report) loadSection(s *md) {
 		row("p99 latency", figP99, msf)
 		row("server CPU per workflow", figServerCPU, cpuf)
 		row("worker CPU per workflow", figWorkerCPU, cpuf)
+		row("reviewers' and LLM server's CPU per workflow (test process)", figClientCPU, cpuf)
+		row("other jobs' CPU per workflow (rest of the machine)", figOtherCPU, cpuf)
+		row("machine busy (all CPUs)", figBusy, pctf)
+		row("disk flushes per workflow (machine)", figFlushes, func(x float64) string {
+			if x < 0 {
+				return "n/a"
+			}
+			return fmt.Sprintf("%.1f", x)
+		})
 		row("wall time", figWall, func(x float64) string { return time.Duration(x).Round(time.Millisecond).String() })
 		bp, _ := r.loadStat(b, n, figBilled)
 		lp, _ := r.loadStat(l, n, figBilled)
@@ -461,44 +537,53 @@ func (r *report) ablationSection(s *md) {
 	if len(r.abl) == 0 {
 		return
 	}
-	l := libraryFlow.key
 	n := r.ablationLoad
 	s.p("## Ablations: what each change bought")
 	s.p("")
-	s.p("Each row below the first is the library with one change undone (or one cost taken out); in parentheses,")
-	s.p("its figure ÷ the library's as it ships. History figures per review round after the first; load figures")
-	s.p("at %d concurrent, medians of the repeats.", n)
+	s.p("Each row below the first is the library as it ships with one change (a cost added back, or a saving")
+	s.p("undone); the figures in parentheses are its own ÷ the library's. History figures per review round after")
+	s.p("the first; load figures at %d concurrent, medians of the repeats.", n)
 	s.p("")
-	s.p("| variant | bytes / round | events / round | tasks / round | upserts, one-edit review | wf/s | p99 | server CPU / wf | worker CPU / wf |")
-	s.p("|---|---|---|---|---|---|---|---|---|")
+	s.p("| variant | vs | bytes / round | events / round | tasks / round | upserts, one-edit review | wf/s | p99 | server CPU / wf | worker CPU / wf | idle p50 |")
+	s.p("|---|---|---|---|---|---|---|---|---|---|---|")
 	tasks := func(h histStats) int { return h.Tasks }
+	one := func(x float64) string { return fmt.Sprintf("%.1f", x) }
 	for _, f := range append([]flow{libraryFlow}, r.abl...) {
-		e, by := r.perRound(f.key)
-		le, lb := r.perRound(l)
 		cell := func(v, base float64, format func(float64) string) string {
-			if f.key == l {
+			if f.base == "" {
 				return format(v)
 			}
 			return format(v) + " (" + ratio(v, base) + ")"
 		}
-		row := fmt.Sprintf("| %s | %s | %s | %s | %d |", f.name,
-			cell(by, lb, kb), cell(e, le, func(x float64) string { return fmt.Sprintf("%.1f", x) }),
-			cell(r.perRoundOf(f.key, tasks), r.perRoundOf(l, tasks), func(x float64) string { return fmt.Sprintf("%.1f", x) }),
+		e, by := r.perRound(f.key)
+		be, bb := r.perRound(f.base)
+		row := fmt.Sprintf("| %s | %s | %s | %s | %s | %d |", f.name, f.base,
+			cell(by, bb, kb), cell(e, be, one),
+			cell(r.perRoundOf(f.key, tasks), r.perRoundOf(f.base, tasks), one),
 			r.hist[f.key].one.Upserts)
 		if len(r.runs[f.key][n]) == 0 {
-			row += " | | | |"
+			row += " | | | | |"
 		} else {
 			for _, c := range []struct {
 				fig    func(loadResult) float64
 				format func(float64) string
-			}{
-				{figPerSecond, func(x float64) string { return fmt.Sprintf("%.1f", x) }},
-				{figP99, msf}, {figServerCPU, cpuf}, {figWorkerCPU, cpuf},
-			} {
+			}{{figPerSecond, one}, {figP99, msf}, {figServerCPU, cpuf}, {figWorkerCPU, cpuf}} {
 				v, _ := r.loadStat(f.key, n, c.fig)
-				base, _ := r.loadStat(l, n, c.fig)
+				base := -1.0
+				if len(r.runs[f.base][n]) > 0 {
+					base, _ = r.loadStat(f.base, n, c.fig)
+				}
 				row += " " + cell(v, base, c.format) + " |"
 			}
+		}
+		if len(r.seq[f.key]) > 0 {
+			base := -1.0
+			if len(r.seq[f.base]) > 0 {
+				base = r.seqStat(f.base, 0)
+			}
+			row += " " + cell(r.seqStat(f.key, 0), base, msf) + " |"
+		} else {
+			row += " |"
 		}
 		s.p("%s", row)
 	}

@@ -44,6 +44,12 @@ type workerSpec struct {
 	TaskQueue string `json:"task_queue"`
 	LLMURL    string `json:"llm_url"`
 	Dir       string `json:"dir"`
+	// Profile, when set, is the file the worker writes a CPU profile of
+	// its life to (envProfile also asks for one, named by flow and pid).
+	Profile string `json:"profile,omitempty"`
+	// Counts is the file the worker writes its SDK counters to (requests
+	// to the server by operation) when it stops.
+	Counts string `json:"counts"`
 }
 
 // workerMain runs one worker for the spec in $BENCH_WORKER_PROCESS. It
@@ -64,7 +70,8 @@ func workerMain() int {
 		fmt.Fprintf(os.Stderr, "bench worker: %v\n", err)
 		return 1
 	}
-	c, err := client.Dial(client.Options{HostPort: spec.HostPort, Namespace: spec.Namespace, Logger: durabletest.Logger()})
+	cnt := newCounts()
+	c, err := client.Dial(client.Options{HostPort: spec.HostPort, Namespace: spec.Namespace, Logger: durabletest.Logger(), MetricsHandler: cnt.handler()})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench worker: dial %s: %v\n", spec.HostPort, err)
 		return 1
@@ -76,16 +83,41 @@ func workerMain() int {
 		fmt.Fprintf(os.Stderr, "bench worker: start: %v\n", err)
 		return 1
 	}
-	if dir := os.Getenv(envProfile); dir != "" {
-		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", spec.Flow, os.Getpid())))
-		if err == nil && pprof.StartCPUProfile(f) == nil {
-			defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	prof := spec.Profile
+	if dir := os.Getenv(envProfile); prof == "" && dir != "" {
+		prof = filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", spec.Flow, os.Getpid()))
+	}
+	if prof != "" {
+		stop, err := startProfile(prof)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench worker: %v\n", err)
+			return 1
 		}
+		defer stop()
 	}
 	fmt.Println("ready")
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	w.Stop()
+	if spec.Counts != "" {
+		if err := cnt.writeFile(spec.Counts); err != nil {
+			fmt.Fprintf(os.Stderr, "bench worker: counters: %v\n", err)
+			return 1
+		}
+	}
 	return 0
+}
+
+// startProfile starts a CPU profile written to path; stop ends it.
+func startProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("CPU profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
 
 // workerProc is a worker process started by startWorkerProcs.
@@ -94,6 +126,11 @@ type workerProc struct {
 	stdin io.WriteCloser
 	// log is the file that receives the worker's stderr.
 	log string
+	// counts is the file of its SDK counters, written when it stops.
+	counts string
+	// profile is its CPU profile ("" when none was asked for), complete
+	// once it stopped.
+	profile string
 }
 
 // logTail is the end of the worker's log, for failure messages.
@@ -104,14 +141,20 @@ func (p *workerProc) logTail() string {
 
 // startWorkerProcs starts n worker processes of f on task queue tq, all
 // sharing dir, and waits until each polls. They stop when the test ends.
-func startWorkerProcs(t *testing.T, srv *durable.DevServer, f flow, tq, llmURL, dir string, n int) []*workerProc {
+// With profDir set, each writes a CPU profile into it.
+func startWorkerProcs(t *testing.T, srv *durable.DevServer, f flow, tq, llmURL, dir string, n int, profDir string) []*workerProc {
 	t.Helper()
-	spec, err := json.Marshal(workerSpec{Flow: f.key, HostPort: srv.HostPort(), Namespace: srv.Namespace(), TaskQueue: tq, LLMURL: llmURL, Dir: dir})
-	require.NoError(t, err)
 	procs := make([]*workerProc, n)
 	logs := t.TempDir()
 	for i := range procs {
-		p := &workerProc{cmd: exec.Command(os.Args[0], "-test.run=^$"), log: filepath.Join(logs, fmt.Sprintf("worker-%d.log", i))}
+		p := &workerProc{cmd: exec.Command(os.Args[0], "-test.run=^$"), log: filepath.Join(logs, fmt.Sprintf("worker-%d.log", i)),
+			counts: filepath.Join(logs, fmt.Sprintf("worker-%d.counts.json", i))}
+		if profDir != "" {
+			p.profile = filepath.Join(profDir, fmt.Sprintf("%s-%d.pprof", f.key, i))
+		}
+		spec, err := json.Marshal(workerSpec{Flow: f.key, HostPort: srv.HostPort(), Namespace: srv.Namespace(), TaskQueue: tq,
+			LLMURL: llmURL, Dir: dir, Profile: p.profile, Counts: p.counts})
+		require.NoError(t, err)
 		p.cmd.Env = append(os.Environ(), envWorkerProc+"="+string(spec))
 		logf, err := os.Create(p.log)
 		require.NoError(t, err)
@@ -246,4 +289,93 @@ func ppid(pid int) int {
 		return -1
 	}
 	return p
+}
+
+// machineCPU is the CPU time all processes of the machine have used so
+// far (the busy time of every CPU in /proc/stat: all but idle and iowait).
+func machineCPU() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", errNoProc, err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0, fmt.Errorf("%w: unexpected /proc/stat %q", errNoProc, line)
+	}
+	var busy int64
+	// user nice system idle iowait irq softirq steal (guest time is
+	// already in user and nice).
+	for i, v := range f[1:min(len(f), 9)] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%w: %w", errNoProc, err)
+		}
+		if i != 3 && i != 4 {
+			busy += n
+		}
+	}
+	return time.Duration(busy) * clockTick, nil
+}
+
+// diskCounters are the machine's block-device counters (/proc/diskstats,
+// summed over its disks) and its CPUs' time waiting for I/O (/proc/stat).
+type diskCounters struct {
+	// Writes and Flushes are write and flush (fsync's cache flush)
+	// requests completed; Busy the time a disk had requests in flight.
+	Writes, Flushes int64
+	Busy            time.Duration
+	// IOWait is the CPUs' idle time while a request was outstanding.
+	IOWait time.Duration
+}
+
+// sub is c − o.
+func (c diskCounters) sub(o diskCounters) diskCounters {
+	return diskCounters{Writes: c.Writes - o.Writes, Flushes: c.Flushes - o.Flushes, Busy: c.Busy - o.Busy, IOWait: c.IOWait - o.IOWait}
+}
+
+// readDisk reads the disk counters: every whole disk that /sys/block
+// lists, loop, RAM and zram devices left out.
+func readDisk() (diskCounters, error) {
+	var c diskCounters
+	b, err := os.ReadFile("/proc/diskstats")
+	if err != nil {
+		return c, fmt.Errorf("%w: %w", errNoProc, err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 14 {
+			continue
+		}
+		name := f[2]
+		if strings.HasPrefix(name, "loop") || strings.HasPrefix(name, "ram") || strings.HasPrefix(name, "zram") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join("/sys/block", name)); err != nil {
+			continue // a partition: its disk counts it
+		}
+		num := func(i int) int64 {
+			if i >= len(f) {
+				return 0
+			}
+			n, _ := strconv.ParseInt(f[i], 10, 64)
+			return n
+		}
+		// Fields after major, minor and name: writes completed is the 5th,
+		// time doing I/O (ms) the 10th, flushes completed the 16th
+		// (Documentation/admin-guide/iostats.rst).
+		c.Writes += num(7)
+		c.Busy += time.Duration(num(12)) * time.Millisecond
+		c.Flushes += num(18)
+	}
+	st, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return c, fmt.Errorf("%w: %w", errNoProc, err)
+	}
+	line, _, _ := strings.Cut(string(st), "\n")
+	if f := strings.Fields(line); len(f) > 5 {
+		n, _ := strconv.ParseInt(f[5], 10, 64)
+		c.IOWait = time.Duration(n) * clockTick
+	}
+	return c, nil
 }

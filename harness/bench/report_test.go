@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,17 @@ const (
 	// envAblations lists the keys of the ablation variants to measure
 	// (default all; "none" for none).
 	envAblations = "BENCH_ABLATIONS"
+	// envBudget is the time TestReport may take, in minutes (default 24):
+	// a repeat that would end after it is not started, and the report says
+	// how many ran. `make bench` runs it under a 30-minute test timeout.
+	envBudget = "BENCH_BUDGET_MINUTES"
+	// envProfileLoad is the load level of the profiled phase, one per flow
+	// after the repeats, whose workers write CPU profiles for the report's
+	// evidence (default the ablation load; "0" skips it).
+	envProfileLoad = "BENCH_PROFILE_LOAD"
+	// envChaos names the chaos report whose summary the report copies
+	// (default CHAOS.md beside the report).
+	envChaos = "BENCH_CHAOS"
 )
 
 // chosenAblations are the ablations envAblations selects.
@@ -112,12 +124,17 @@ func TestReport(t *testing.T) {
 		r.loads = []int{envInt(t, envLoad, 500)}
 	}
 	r.ablationLoad = envInt(t, envAblationLoad, r.loads[0])
+	r.profileLoad = envInt(t, envProfileLoad, r.ablationLoad)
 	r.flows = append([]flow{baselineFlow, libraryFlow}, r.abl...)
 	r.init()
 	b := newBench(t)
 
 	for _, f := range r.flows {
-		r.hist[f.key] = medianRound(t, b, f, r.rounds)
+		runs := 1 // the library's variants batch nothing: one run tells
+		if f.key == baselineFlow.key || f.key == libraryFlow.key || f.key == refAblationKey {
+			runs = histRuns
+		}
+		r.hist[f.key] = medianRound(t, b, f, r.rounds, runs)
 		t.Logf("history %s: %+v", f.key, r.hist[f.key])
 	}
 	r.carried = carried(t, b)
@@ -131,7 +148,19 @@ func TestReport(t *testing.T) {
 	// A/B alternation: every repeat runs each flow once per load level,
 	// in the opposite order from the repeat before, so drift (a server
 	// whose database grows, other jobs on the machine) falls on both sides.
+	budget := time.Duration(envInt(t, envBudget, 24)) * time.Minute
 	for rep := range r.repeats {
+		if rep > 0 {
+			perRepeat := time.Since(r.loadStart) / time.Duration(rep)
+			if left := budget - time.Since(r.started); left < perRepeat+goBenchTime {
+				t.Logf("stopping after %d repeat(s): another would end after the %v budget", rep, budget)
+				break
+			}
+		}
+		if rep == 0 {
+			r.loadStart = time.Now()
+		}
+		r.repeatsDone = rep + 1
 		for _, n := range r.loads {
 			fs := []flow{baselineFlow, libraryFlow}
 			if n == r.ablationLoad {
@@ -141,19 +170,16 @@ func TestReport(t *testing.T) {
 				slices.Reverse(fs)
 			}
 			for _, f := range fs {
-				res := load(t, b.srv, f, n)
-				t.Logf("repeat %d, %d concurrent, %s: %.1f/s p50 %v p99 %v server %v/wf worker %v/wf",
-					rep+1, n, f.key, res.PerSecond(), res.P50, res.P99, res.ServerCPUPerWF(), res.WorkerCPUPerWF())
+				res := load(t, b.srv, f, n, "")
+				t.Logf("repeat %d, %d concurrent, %s: %.1f/s p50 %v p99 %v server %v/wf worker %v/wf client %v/wf busy %.0f%%",
+					rep+1, n, f.key, res.PerSecond(), res.P50, res.P99, res.ServerCPUPerWF(), res.WorkerCPUPerWF(), res.ClientCPUPerWF(), 100*res.Busy())
 				assert.Equal(t, n, res.Completed, f.name)
 				assert.Zero(t, res.Open, "%s: no review left running", f.name)
 				r.runs[f.key][n] = append(r.runs[f.key][n], res)
 			}
 		}
 		if r.seqN > 0 {
-			fs := []flow{baselineFlow, libraryFlow}
-			if ref, ok := r.refAblation(); ok {
-				fs = append(fs, ref)
-			}
+			fs := append([]flow{baselineFlow, libraryFlow}, r.abl...)
 			if rep%2 == 1 {
 				slices.Reverse(fs)
 			}
@@ -164,14 +190,52 @@ func TestReport(t *testing.T) {
 		}
 	}
 	r.loadavg[1] = loadAvg()
-	r.finished = time.Now()
-
+	if r.profileLoad > 0 {
+		r.profiles(t, b)
+	}
+	r.chaos = readChaos(chaosPath(out))
 	if count := envInt(t, envGoBench, 3); count > 0 {
 		r.goBenchCount = count
 		r.benchOut = goBench(t, count)
 	}
+	r.finished = time.Now()
 	require.NoError(t, os.WriteFile(out, []byte(r.markdown()), 0o644))
 	t.Logf("wrote %s", out)
+}
+
+// goBenchTime is about what goBench and the profiled phases take at
+// -count=3 on the 2-CPU machine.
+const goBenchTime = 4 * time.Minute
+
+// profiles runs one load phase of each of profiledFlows at r.profileLoad
+// with CPU profiles of their worker processes, and reads them: the
+// evidence of where the workers' CPU time goes.
+func (r *report) profiles(t *testing.T, b *bench) {
+	t.Helper()
+	dir := t.TempDir()
+	if d := os.Getenv(envProfile); d != "" {
+		dir = d // kept for go tool pprof
+	}
+	for _, f := range r.profiledFlows() {
+		fdir := filepath.Join(dir, f.key)
+		require.NoError(t, os.MkdirAll(fdir, 0o755))
+		res := load(t, b.srv, f, r.profileLoad, fdir)
+		require.Equal(t, r.profileLoad, res.Completed, f.name)
+		p, err := readProfiles(res.Profiles)
+		require.NoError(t, err, "profiles of %s", f.name)
+		r.prof[f.key] = profiled{res: res, p: p}
+		t.Logf("profiled %s: %v of samples over %d workflows (%v of worker CPU measured)", f.key, p.Total, res.Completed, res.WorkerCPU)
+	}
+}
+
+// profiledFlows are the flows of the profiled phases: the baseline, the
+// library and the reference ablation when measured.
+func (r *report) profiledFlows() []flow {
+	fs := []flow{baselineFlow, libraryFlow}
+	if ref, ok := r.refAblation(); ok {
+		fs = append(fs, ref)
+	}
+	return fs
 }
 
 // carried is the size of the state one run of the library carries to the
@@ -208,15 +272,19 @@ func idleCPU(t *testing.T, b *bench) float64 {
 	return float64(c1-c0) / span.Seconds()
 }
 
-// goBench runs the helpers' benchmarks count times and returns their
-// result lines: the library's (idem, llm) in the root module, this
-// harness's in its own.
+// goBenchPackages are the packages with go benchmarks, by module directory
+// relative to this package: the library's (idem, llm) in the root module,
+// this harness's in its own. TestGoBenchPackages keeps the list complete.
+var goBenchPackages = []struct {
+	dir  string
+	pkgs []string
+}{{"../..", []string{"./idem", "./llm"}}, {"..", []string{"./bench"}}}
+
+// goBench runs the go benchmarks of goBenchPackages count times and
+// returns their result lines.
 func goBench(t *testing.T, count int) []string {
 	var buf bytes.Buffer
-	for _, run := range []struct {
-		dir  string
-		pkgs []string
-	}{{"../..", []string{"./idem", "./llm"}}, {"..", []string{"./bench"}}} {
+	for _, run := range goBenchPackages {
 		args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-count=" + strconv.Itoa(count)}, run.pkgs...)
 		cmd := exec.Command("go", args...)
 		cmd.Dir = run.dir

@@ -21,11 +21,18 @@ type report struct {
 	rounds, seqN int
 	loads        []int
 	repeats      int
+	repeatsDone  int       // repeats that ran (the time budget may stop them)
+	loadStart    time.Time // when the first load phase started
 	ablationLoad int
-	flows        []flow
-	abl          []flow // the ablations measured
-	hist         map[string]rounds
-	carried      int
+	// profileLoad is the load level of the profiled phases (0: none).
+	profileLoad int
+	// prof are the profiled phases by flow key.
+	prof    map[string]profiled
+	chaos   chaosSummary
+	flows   []flow
+	abl     []flow // the ablations measured
+	hist    map[string]rounds
+	carried int
 	// idleServerCPU is the server's CPU time (ns) per second when idle.
 	idleServerCPU  float64
 	crashNoFiles   int
@@ -43,6 +50,7 @@ type report struct {
 
 func (r *report) init() {
 	r.hist = map[string]rounds{}
+	r.prof = map[string]profiled{}
 	r.runs, r.seq = map[string]map[int][]loadResult{}, map[string][][2]time.Duration{}
 	for _, f := range r.flows {
 		r.runs[f.key] = map[int][]loadResult{}
@@ -89,9 +97,22 @@ var (
 	figP99       = func(l loadResult) float64 { return float64(l.P99) }
 	figServerCPU = func(l loadResult) float64 { return float64(l.ServerCPUPerWF()) }
 	figWorkerCPU = func(l loadResult) float64 { return float64(l.WorkerCPUPerWF()) }
-	figBilled    = func(l loadResult) float64 { return float64(l.Billed) / float64(l.N) }
-	figWall      = func(l loadResult) float64 { return float64(l.Wall) }
-	figOpen      = func(l loadResult) float64 { return float64(l.Open) }
+	figClientCPU = func(l loadResult) float64 { return float64(l.ClientCPUPerWF()) }
+	figOtherCPU  = func(l loadResult) float64 { return float64(l.OtherCPUPerWF()) }
+	figBusy      = func(l loadResult) float64 { return l.Busy() }
+	figFlushes   = func(l loadResult) float64 { return l.FlushesPerWF() }
+	figDiskBusy  = func(l loadResult) float64 { return l.DiskBusy() }
+	figIOWait    = func(l loadResult) float64 { return l.IOWaitShare() }
+	// figServerCores is the server's CPU time per second of wall time.
+	figServerCores = func(l loadResult) float64 {
+		if l.ServerCPU < 0 || l.Wall <= 0 {
+			return -1
+		}
+		return l.ServerCPU.Seconds() / l.Wall.Seconds()
+	}
+	figBilled = func(l loadResult) float64 { return float64(l.Billed) / float64(l.N) }
+	figWall   = func(l loadResult) float64 { return float64(l.Wall) }
+	figOpen   = func(l loadResult) float64 { return float64(l.Open) }
 )
 
 // seqStat is the median over the repeats of the one-at-a-time p50 (i=0) or
@@ -102,6 +123,18 @@ func (r *report) seqStat(key string, i int) float64 {
 		each = append(each, float64(s[i]))
 	}
 	return medianOf(each)
+}
+
+// profiled is a load phase whose workers wrote CPU profiles, and those
+// profiles merged.
+type profiled struct {
+	res loadResult
+	p   cpuProfile
+}
+
+// perWF is d per workflow of the profiled phase, in float64 nanoseconds.
+func (p profiled) perWF(d time.Duration) float64 {
+	return float64(d) / float64(max(1, p.res.Completed))
 }
 
 // medianOf is the median of xs, or -1 when xs is empty or holds an
