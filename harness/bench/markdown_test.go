@@ -123,6 +123,7 @@ func (r *report) markdown() string {
 	r.limitsSection(&s)
 	r.crashSection(&s)
 	r.chaosSection(&s)
+	r.streamSection(&s)
 	r.loadSection(&s)
 	r.ablationSection(&s)
 	r.goBenchSection(&s)

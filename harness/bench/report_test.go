@@ -194,6 +194,7 @@ func TestReport(t *testing.T) {
 		r.profiles(t, b)
 	}
 	r.chaos = readChaos(chaosPath(out))
+	r.stream = measureStreamCost(t)
 	if count := envInt(t, envGoBench, 3); count > 0 {
 		r.goBenchCount = count
 		r.benchOut = goBench(t, count)

@@ -29,6 +29,7 @@ type report struct {
 	// prof are the profiled phases by flow key.
 	prof    map[string]profiled
 	chaos   chaosSummary
+	stream  streamCost
 	flows   []flow
 	abl     []flow // the ablations measured
 	hist    map[string]rounds

@@ -240,3 +240,33 @@ func TestMarkdown(t *testing.T) {
 	}
 	assert.NotContains(t, out, "%!", "no formatting error")
 }
+
+func TestParseStreamCost(t *testing.T) {
+	out := `=== RUN   TestHistoryCostPer1000Tokens
+    cost_test.go:120: history cost of streaming 1,000 tokens (4890 bytes of text), paced 5ms apart, default PublisherOptions:
+        baseline (no publishing): 11 events, 2400 bytes; activity 5.2s
+        published, no subscriber:            +44 events, +14000 bytes (11 signals, 0 items read)
+--- PASS: TestHistoryCostPer1000Tokens (20.00s)
+PASS
+`
+	c := parseStreamCost(out)
+	assert.Empty(t, c.Missing)
+	assert.Equal(t, "history cost of streaming 1,000 tokens (4890 bytes of text), paced 5ms apart, default PublisherOptions", c.Head)
+	assert.Equal(t, []string{
+		"baseline (no publishing): 11 events, 2400 bytes; activity 5.2s",
+		"published, no subscriber:            +44 events, +14000 bytes (11 signals, 0 items read)",
+	}, c.Lines)
+
+	var r report
+	r.stream = c
+	var s md
+	r.streamSection(&s)
+	assert.Contains(t, s.String(), "## Streaming: history per 1,000 tokens")
+	assert.Contains(t, s.String(), "+44 events, +14000 bytes")
+
+	r.stream = parseStreamCost("ok  \tstream\t1s\n")
+	assert.Equal(t, "the test printed no measurement", r.stream.Missing)
+	s = md{}
+	r.streamSection(&s)
+	assert.Contains(t, s.String(), "Not measured: the test printed no measurement.")
+}
