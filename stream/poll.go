@@ -75,8 +75,10 @@ func (s *subscription) next(ctx context.Context) (PollResult, error) {
 			}
 			if err != nil && !IsTruncated(err) && !IsFutureOffset(err) {
 				// A closed run's query is answered by a worker replaying it:
-				// ask again while one may come (a worker restarting).
-				if ctx.Err() == nil && transient(err) && time.Since(closedAt) < closedReadLimit {
+				// ask again while one may come (a worker restarting; the
+				// server refuses the query at once when it has seen no
+				// poller lately).
+				if ctx.Err() == nil && (transient(err) || refused(err)) && time.Since(closedAt) < closedReadLimit {
 					if werr := sleep(ctx, backoff); werr != nil {
 						return res, werr
 					}

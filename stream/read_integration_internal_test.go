@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
@@ -39,16 +40,22 @@ type losingClient struct {
 }
 
 func (c *losingClient) QueryWorkflow(ctx context.Context, id, runID, name string, args ...any) (converter.EncodedValue, error) {
-	if name == ReadQuery && c.reads.Add(1) == 1 {
-		<-ctx.Done()
-		return nil, ctx.Err()
+	if name == ReadQuery {
+		switch c.reads.Add(1) {
+		case 1:
+			<-ctx.Done()
+			return nil, ctx.Err()
+		case 2: // what the server answers while no worker polls (the killed one is restarting)
+			return nil, serviceerror.NewFailedPrecondition("no poller seen for task queue recently, worker may be down")
+		}
 	}
 	return c.Client.QueryWorkflow(ctx, id, runID, name, args...)
 }
 
 // A read of a closed workflow's tail that is never answered is asked
 // again after readTimeout, instead of holding the subscriber until its
-// own deadline.
+// own deadline; one the server refuses because no worker polls is asked
+// again too.
 func TestClosedTailReadIsAskedAgain(t *testing.T) {
 	old := readTimeout
 	readTimeout = 500 * time.Millisecond
@@ -69,5 +76,5 @@ func TestClosedTailReadIsAskedAgain(t *testing.T) {
 		got = append(got, ev.Text)
 	}
 	assert.Equal(t, []string{"a", "b"}, got)
-	assert.GreaterOrEqual(t, c.reads.Load(), int32(2), "the lost read was asked again")
+	assert.GreaterOrEqual(t, c.reads.Load(), int32(3), "the lost read, then the refused one, were asked again")
 }
