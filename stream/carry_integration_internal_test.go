@@ -26,14 +26,7 @@ func TestStateIncludesTheBatchOfTheLastTask(t *testing.T) {
 	defer cancel()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: w.TaskQueue}, hostWorkflow, hostInput{})
 	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		_, err := c.QueryWorkflow(ctx, run.GetID(), "", OffsetQuery)
-		return err == nil
-	}, 30*time.Second, 50*time.Millisecond, "the stream's handlers are registered")
-	w.Stop()
-	require.NoError(t, c.SignalWorkflow(ctx, run.GetID(), "", PublishSignal, batch(t, "p", 1, "llm", "last")))
-	require.NoError(t, c.SignalWorkflow(ctx, run.GetID(), "", "finish", nil))
-	w.Restart()
+	deliverTogether(ctx, t, c, w, run.GetID(), batch(t, "p", 1, "llm", "last"), "finish")
 	var st *State
 	require.NoError(t, run.Get(ctx, &st))
 	require.Len(t, st.Log, 1, "the batch is carried")
@@ -66,15 +59,24 @@ func TestWorkflowPublishComesAfterBatchesOfTheSameTask(t *testing.T) {
 	defer cancel()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: w.TaskQueue}, publishAfterGo)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		_, err := c.QueryWorkflow(ctx, run.GetID(), "", OffsetQuery)
-		return err == nil
-	}, 30*time.Second, 50*time.Millisecond, "the stream's handlers are registered")
-	w.Stop()
-	require.NoError(t, c.SignalWorkflow(ctx, run.GetID(), "", PublishSignal, batch(t, "p", 1, "llm", "last delta")))
-	require.NoError(t, c.SignalWorkflow(ctx, run.GetID(), "", "go", nil))
-	w.Restart()
+	deliverTogether(ctx, t, c, w, run.GetID(), batch(t, "p", 1, "llm", "last delta"), "go")
 	var res PollResult
 	require.NoError(t, run.Get(ctx, &res))
 	assert.Equal(t, []string{"last delta", "status"}, texts(t, res))
+}
+
+// deliverTogether sends the publish batch, then the signal named next, to
+// workflowID while w is stopped, so that the server delivers both in one
+// workflow task when w comes back (the SDK's test environment would give
+// each its own task). It first waits until the stream's handlers answer.
+func deliverTogether(ctx context.Context, t *testing.T, c client.Client, w *durabletest.Worker, workflowID string, b PublishInput, next string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		_, err := c.QueryWorkflow(ctx, workflowID, "", OffsetQuery)
+		return err == nil
+	}, 30*time.Second, 50*time.Millisecond, "the stream's handlers are registered")
+	w.Stop()
+	require.NoError(t, c.SignalWorkflow(ctx, workflowID, "", PublishSignal, b))
+	require.NoError(t, c.SignalWorkflow(ctx, workflowID, "", next, nil))
+	w.Restart()
 }
