@@ -15,19 +15,72 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// published is what the run last told the server, to upsert only changes.
+// published is what the server holds for each attribute, to upsert only
+// changes: set by an upsert, or by the start request ([Open]).
 type published struct {
-	done    bool
+	hasPhase, hasStage, hasPending bool
+
 	phase   Phase
 	stage   string
 	pending []string
 	details string
 }
 
-// changeQuietRevisions versions the default of [Config.UpsertRevising]:
-// runs that started before it upserted HITLStatus to revising and back
-// around every revision, and replay that way.
+// changeQuietRevisions versions the default of [Config.UpsertRevising]
+// for reviews recorded without [RecordingQuiet]: runs that started
+// before it upserted HITLStatus to revising and back around every
+// revision, and replay that way.
 const changeQuietRevisions = "hitl.quiet-revisions"
+
+// RecordingQuiet is the [State.Recording] of reviews that [Open] started:
+// HITLStatus "drafting" comes with the start request instead of an
+// upsert, HITLStage and HITLPendingReviewers are first upserted when
+// version 1 exists (with HITLStatus "open", in one upsert), a run resumed
+// after continue-as-new upserts only what differs from the attributes it
+// inherited, and revisions leave HITLStatus "open" (unless
+// [Config.UpsertRevising]) without the version marker and its
+// TemporalChangeVersion upsert that [workflow.GetVersion] would record.
+// A one-edit review upserts twice (open, then its outcome) where one
+// recorded without it upserts four times.
+const RecordingQuiet = 1
+
+// RecordingOf returns the [State.Recording] that [Run] gives the review
+// resumed from s (nil, or a zero State, for a new review) in this run: a
+// state from an earlier run keeps its own; a new review is
+// [RecordingQuiet] when its start request carried HITLStatus "drafting",
+// which [Open] sets, and 0 otherwise. It reads only the state and the
+// workflow's start event, so replay gets the same answer. A workflow that
+// runs a review can version its own changes to what it records on it,
+// without a version marker: call it with the state passed to Run, before
+// Run.
+func RecordingOf[T any](ctx workflow.Context, s *State[T]) int {
+	if s != nil && (s.Recording != 0 || s.Runs > 0) {
+		return s.Recording
+	}
+	if v, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(StatusAttribute); ok && v == string(PhaseDrafting) {
+		return RecordingQuiet
+	}
+	return 0
+}
+
+// inherit records, for a quiet review, the hitl attributes the run
+// started with (set by Open's start request, or carried by
+// continue-as-new), so the first upsert sends only what differs.
+func (r *run[T]) inherit(ctx workflow.Context) {
+	if r.s.Recording < RecordingQuiet {
+		return
+	}
+	sa := workflow.GetTypedSearchAttributes(ctx)
+	if v, ok := sa.GetKeyword(StatusAttribute); ok {
+		r.pub.hasPhase, r.pub.phase = true, Phase(v)
+	}
+	if v, ok := sa.GetKeyword(StageAttribute); ok {
+		r.pub.hasStage, r.pub.stage = true, v
+	}
+	if v, ok := sa.GetKeywordList(PendingReviewersAttribute); ok {
+		r.pub.hasPending, r.pub.pending = true, v
+	}
+}
 
 // publish upserts the search attributes whose value changed, and sets the
 // Web UI details when they changed.
@@ -49,19 +102,29 @@ func (r *run[T]) upsert(ctx workflow.Context) {
 		pending = []string{}
 	}
 	status, stages, reviewers := r.chosen(StatusAttribute), r.chosen(StageAttribute), r.chosen(PendingReviewersAttribute)
+	quiet := r.s.Recording >= RecordingQuiet
 	if status && phase == PhaseRevising && !r.cfg.UpsertRevising &&
-		workflow.GetVersion(ctx, changeQuietRevisions, workflow.DefaultVersion, 1) >= 1 {
+		(quiet || workflow.GetVersion(ctx, changeQuietRevisions, workflow.DefaultVersion, 1) >= 1) {
 		phase = PhaseOpen // a revision leaves HITLStatus as it was
 	}
+	if quiet && phase == PhaseDrafting {
+		stages, reviewers = false, false // nobody is pending before version 1
+	}
+	// The first upsert of a review recorded without RecordingQuiet sends
+	// every chosen attribute, as hitl always did.
+	first := !quiet && !r.pub.hasPhase && !r.pub.hasStage && !r.pub.hasPending
 	var updates []temporal.SearchAttributeUpdate
-	if status && (!r.pub.done || phase != r.pub.phase) {
+	if status && (first || !r.pub.hasPhase || phase != r.pub.phase) {
 		updates = append(updates, StatusAttribute.ValueSet(string(phase)))
+		r.pub.hasPhase, r.pub.phase = true, phase
 	}
-	if stages && (!r.pub.done || stage != r.pub.stage) {
+	if stages && (first || !r.pub.hasStage || stage != r.pub.stage) {
 		updates = append(updates, StageAttribute.ValueSet(stage))
+		r.pub.hasStage, r.pub.stage = true, stage
 	}
-	if reviewers && (!r.pub.done || !slices.Equal(pending, r.pub.pending)) {
+	if reviewers && (first || !r.pub.hasPending || !slices.Equal(pending, r.pub.pending)) {
 		updates = append(updates, PendingReviewersAttribute.ValueSet(pending))
+		r.pub.hasPending, r.pub.pending = true, pending
 	}
 	if len(updates) == 0 {
 		return
@@ -69,7 +132,6 @@ func (r *run[T]) upsert(ctx workflow.Context) {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		workflow.GetLogger(ctx).Warn("hitl: upserting search attributes failed", "error", err)
 	}
-	r.pub.done, r.pub.phase, r.pub.stage, r.pub.pending = true, phase, stage, pending
 }
 
 // chosen reports whether Config.SearchAttributes selects k (nil selects all).

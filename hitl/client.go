@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 )
 
 // Decide sends d to the review running as workflowID (its latest run) and
@@ -115,6 +118,12 @@ func GetDraft[T any](ctx context.Context, c client.Client, workflowID string) (T
 // opts.WorkflowIDConflictPolicy is unset it becomes USE_EXISTING, so
 // calling Open twice opens one review.
 //
+// When opts sets no search attributes, the start request carries
+// HITLStatus "drafting", so the review records fewer search-attribute
+// upserts ([RecordingQuiet]; a caller that sets its own attributes gets
+// the same by adding StatusAttribute.ValueSet("drafting") to them). On a
+// namespace without HITLStatus, Open starts the review without it.
+//
 // When the review cannot start because the namespace lacks the
 // [SearchAttributes] it upserts (its workflow task failed with cause
 // BadSearchAttributes), Open returns a [*SearchAttributesError] (errors.Is
@@ -123,6 +132,22 @@ func Open(ctx context.Context, c client.Client, opts client.StartWorkflowOptions
 	if opts.WorkflowIDConflictPolicy == enums.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED {
 		opts.WorkflowIDConflictPolicy = enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 	}
+	marked := opts
+	if opts.TypedSearchAttributes.Size() == 0 && len(opts.SearchAttributes) == 0 { //nolint:staticcheck // a caller may still set the deprecated map: Open then leaves the attributes alone
+		marked.TypedSearchAttributes = temporal.NewSearchAttributes(StatusAttribute.ValueSet(string(PhaseDrafting)))
+	}
+	st, err := open(ctx, c, marked, workflow, args...)
+	if err != nil && marked.TypedSearchAttributes.Size() != opts.TypedSearchAttributes.Size() && unknownAttribute(err) {
+		st, err = open(ctx, c, opts, workflow, args...) // the namespace lacks HITLStatus: the workflow reports it
+	}
+	if err != nil {
+		return Status{}, openError(ctx, c, opts.ID, err)
+	}
+	return st, nil
+}
+
+// open is one update-with-start of Open.
+func open(ctx context.Context, c client.Client, opts client.StartWorkflowOptions, workflow any, args ...any) (Status, error) {
 	op := c.NewWithStartWorkflowOperation(opts, workflow, args...)
 	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
@@ -132,13 +157,18 @@ func Open(ctx context.Context, c client.Client, opts client.StartWorkflowOptions
 		},
 	})
 	if err != nil {
-		return Status{}, openError(ctx, c, opts.ID, err)
+		return Status{}, err
 	}
 	var st Status
-	if err := h.Get(ctx, &st); err != nil {
-		return Status{}, openError(ctx, c, opts.ID, err)
-	}
-	return st, nil
+	err = h.Get(ctx, &st)
+	return st, err
+}
+
+// unknownAttribute reports whether the server refused a start request
+// for a search attribute the namespace does not define.
+func unknownAttribute(err error) bool {
+	var inv *serviceerror.InvalidArgument
+	return errors.As(err, &inv) && strings.Contains(inv.Error(), StatusAttribute.GetName())
 }
 
 // openError explains a review that failed to open: missing search

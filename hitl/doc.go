@@ -106,9 +106,12 @@
 // [PendingReviewersAttribute] and [StageAttribute], so a visibility query
 // such as HITLStatus = 'open' AND HITLPendingReviewers = 'bob' lists the
 // reviews waiting for bob. They are upserted only when a value changes,
-// and only the ones [Config.SearchAttributes] chooses: a review costs an
-// upsert when it starts, when it opens and when it closes, plus one when
-// its stage or pending reviewers change. HITLStatus stays "open" while an
+// and only the ones [Config.SearchAttributes] chooses: a review [Open]
+// starts is "drafting" from its start request and costs an upsert when
+// it opens and when it closes, plus one when its stage or pending
+// reviewers change ([RecordingQuiet]); one started otherwise costs one
+// more when it starts, and one (the SDK's version marker) at its first
+// revision. HITLStatus stays "open" while an
 // edit is revised, unless [Config.UpsertRevising] asks for the flip to
 // "revising" and back (two upserts per edit). Register them first
 // ([RegisterSearchAttributes], or durable.DevServerOptions.SearchAttributes

@@ -19,10 +19,14 @@ import (
 //     a reject signal and an approve update in one workflow task.
 //   - late-signal-during-finish.json (TestIntegrationSignalDuringPersistIsRecorded):
 //     an edit signal recorded while Config.Finish persists.
-//   - quiet-revisions.json (TestIntegrationUpsertsOnlyVisibleChanges): two
-//     edits that leave HITLStatus open (the "hitl.quiet-revisions" version
-//     marker); two-stage-review.json, recorded before it, still upserts
-//     revising and open around its edit on replay.
+//   - quiet-revisions.json (recorded by TestIntegrationUpsertsOnlyVisibleChanges
+//     before Open marked its reviews drafting): two edits that leave
+//     HITLStatus open (the "hitl.quiet-revisions" version marker);
+//     two-stage-review.json, recorded before it, still upserts revising and
+//     open around its edit on replay.
+//   - recording-quiet.json (TestIntegrationUpsertsOnlyVisibleChanges): a
+//     review Open started (RecordingQuiet): two upserts, no version marker;
+//     the three above, recorded before it, replay the upserts they recorded.
 func TestReplay(t *testing.T) {
 	durabletest.Replay(t, "testdata", func(r worker.WorkflowReplayer) { r.RegisterWorkflow(hitltest.Workflow) })
 }

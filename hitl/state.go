@@ -116,6 +116,12 @@ type State[T any] struct {
 
 	// Runs counts the workflow runs of this review (1 + continue-as-new).
 	Runs int `json:"runs"`
+	// Recording is how the review's runs write their search attributes to
+	// history, chosen when the review starts and kept through
+	// continue-as-new so every run replays the way it was recorded: 0 for
+	// reviews started without [Open] (and by hitl before it),
+	// [RecordingQuiet] for reviews [Open] started.
+	Recording int `json:"recording,omitempty"`
 
 	// Pending is the edit being revised, and PendingSeq its audit entry.
 	Pending    *Decision `json:"pending,omitempty"`

@@ -40,11 +40,13 @@ func Run[T any](ctx workflow.Context, cfg Config[T], state *State[T]) (Result[T]
 	if state.Phase == "" {
 		state.Phase = PhaseDrafting
 	}
+	state.Recording = RecordingOf(ctx, state)
 	if state.Stage < 0 || state.Stage >= len(cfg.Stages) {
 		return Result[T]{}, fmt.Errorf("%w: the carried state is in stage %d but Config has %d stages", ErrInvalidConfig, state.Stage, len(cfg.Stages))
 	}
 	state.Runs++
 	r := &run[T]{cfg: cfg, s: state, editWaiters: make(map[int][]*outcome)}
+	r.inherit(ctx)
 	r.index()
 	if err := r.register(ctx); err != nil {
 		return Result[T]{}, err

@@ -199,7 +199,13 @@ func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
 	case prev.ResponseID != pending.ResponseID: // the store knows a newer generation than the heartbeat
 		start.ResponseID, start.Sequence = pending.ResponseID, 0
 	}
-	hb := startHeartbeat(ctx, a.cfg.HeartbeatInterval, start)
+	// The first heartbeat waits for the ticker unless this attempt has
+	// something to tell the next one at once: a first attempt that only
+	// names its model has not (a lost one leaves its retry on the same
+	// model either way), and nor does an attempt whose start is what the
+	// attempt before it recorded last.
+	announce := start != prev && (prev != Progress{} || start != Progress{Model: name})
+	hb := startHeartbeat(ctx, a.cfg.HeartbeatInterval, start, announce)
 	ctx, out := a.collect(ctx, req, ep, prev.Model)
 	var (
 		resp Response
@@ -229,7 +235,7 @@ func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
 	if err != nil {
 		err = a.account(ctx, err, hb)
 	} else {
-		hb.stop(nil)
+		hb.end()
 	}
 	if err == nil {
 		resp.Attempt, resp.ModelName = attempt, name

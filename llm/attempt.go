@@ -39,7 +39,7 @@ func pickModel(names []string, failures int, pendingModel string, resuming bool)
 func (a *Activities) account(ctx context.Context, err error, hb *heartbeat) error {
 	var ae *temporal.ApplicationError
 	if !errors.As(err, &ae) || ae.NonRetryable() || isNonRetryableType(ae.Type()) {
-		hb.stop(nil)
+		hb.end() // no attempt follows
 		return err
 	}
 	d, _ := Details(err)

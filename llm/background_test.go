@@ -68,7 +68,7 @@ func TestBackgroundFollowGone(t *testing.T) {
 	s := llmtest.NewServer(t)
 	a := newActivities(t, apiConfig(s, APIResponsesBackground))
 	ep := a.endpoints["main"]
-	hb := startHeartbeat(t.Context(), a.cfg.HeartbeatInterval, Progress{Model: "main"})
+	hb := startHeartbeat(t.Context(), a.cfg.HeartbeatInterval, Progress{Model: "main"}, true)
 	resp, err := a.background(t.Context(), ep, ask("again"), attemptInfo{modelName: "main", model: ep.id}, hb,
 		&pendingGen{ResponseID: "resp_expired", ModelName: "main"})
 	require.NoError(t, err)

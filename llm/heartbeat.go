@@ -67,15 +67,21 @@ type heartbeat struct {
 	on     bool
 }
 
-// startHeartbeat heartbeats p and then every interval until stop, when ctx
-// belongs to an activity; otherwise it only keeps p.
-func startHeartbeat(ctx context.Context, interval time.Duration, p Progress) *heartbeat {
+// startHeartbeat heartbeats every interval until stop or end, when ctx
+// belongs to an activity; otherwise it only keeps p. It heartbeats p at
+// once only when announce is set: when p tells a later attempt something
+// the server does not already hold from the attempts before. A call that
+// ends within interval then sends no heartbeat at all (the server's
+// heartbeat timeout counts from the attempt's start either way).
+func startHeartbeat(ctx context.Context, interval time.Duration, p Progress, announce bool) *heartbeat {
 	h := &heartbeat{done: make(chan struct{}), on: activity.IsActivity(ctx), p: p}
 	if !h.on {
 		return h
 	}
 	h.record = func(p Progress) { idem.Heartbeat(ctx, p) }
-	h.record(p)
+	if announce {
+		h.record(p)
+	}
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
@@ -113,15 +119,24 @@ func (h *heartbeat) update(f func(*Progress)) {
 	}
 }
 
-// stop ends the ticker and records p as the attempt's last heartbeat: the
-// SDK flushes it before it reports a failure, so the next attempt reads it.
-func (h *heartbeat) stop(f func(*Progress)) {
+// end ends the ticker of an attempt that succeeded: its result, not its
+// progress, is what the server keeps, so nothing more is recorded.
+func (h *heartbeat) end() {
 	if !h.on {
 		return
 	}
 	close(h.done)
 	h.wg.Wait()
 	h.on = false
+}
+
+// stop ends the ticker and records p as the attempt's last heartbeat: the
+// SDK flushes it before it reports a failure, so the next attempt reads it.
+func (h *heartbeat) stop(f func(*Progress)) {
+	if !h.on {
+		return
+	}
+	h.end()
 	h.mu.Lock()
 	if f != nil {
 		f(&h.p)

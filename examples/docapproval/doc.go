@@ -12,8 +12,9 @@
 // [hitl.Edit], [hitl.Reject], the hitlhttp pages from [ReviewHandler], the
 // review command) or the seed's signals submit_edit and approve. An edit
 // runs [ActivityRevise] and produces the next version; an approval runs
-// [ActivityPersist], which writes <doc_id>_<version>.json to the [Store],
-// and ends the workflow with a [Result]. A rejection ends it without
+// [ActivityPersist] (a local activity in reviews hitl.Open started), which
+// writes <doc_id>_<version>.json to the [Store], and ends the workflow
+// with a [Result]. A rejection ends it without
 // writing anything.
 //
 // On the worker, [NewActivities] builds the activities from a [Config] (the
@@ -29,9 +30,10 @@
 // schedule activities. Prompts are assembled in the activities
 // ([DraftPrompt], [RevisePrompt]), and the LLM's answers reach the workflow
 // as activity results recorded in history, so a replay never calls the
-// model. testdata/review-refs.json (drafts by reference) and
-// testdata/review.json (recorded before they were) are histories the replay
-// test checks the workflow against.
+// model. testdata/review-opened.json (a review hitl.Open started: the
+// persist step a local activity), review-refs.json (recorded before it,
+// drafts by reference) and review.json (recorded before they were) are
+// histories the replay test checks the workflow against.
 //
 // # Drafts by reference
 //

@@ -108,21 +108,23 @@ func TestIntegrationInvalidInputFailsWorkflow(t *testing.T) {
 	assert.Empty(t, s.Requests(), "no LLM call")
 }
 
-// TestRecordHistory records testdata/review-refs.json, a review whose
-// drafts go by reference, for TestReplay. Run it after a deliberate change
-// to the workflow:
+// TestRecordHistory records testdata/review-opened.json, a review hitl.Open
+// started (hitl.RecordingQuiet: the persist step a local activity, two
+// upserts) whose drafts go by reference, for TestReplay. Run it after a
+// deliberate change to the workflow:
 //
 //	go test ./examples/docapproval -run TestRecordHistory -record
 //
 // testdata/review.json was recorded before drafts went by reference and
-// before revisions stopped upserting HITLStatus; it stays, so TestReplay
-// proves that reviews started then still replay. The steering tests record
+// before revisions stopped upserting HITLStatus, and review-refs.json
+// before Open marked reviews drafting (persist in an activity); they stay,
+// so TestReplay proves that reviews started then still replay. The steering tests record
 // testdata/review-stopped.json and review-redirected.json with -record:
 //
 //	DURABLE_INTEGRATION=1 go test ./examples/docapproval -run 'TestIntegrationSteer(Stop|Redirect)FromPage' -record
 func TestRecordHistory(t *testing.T) {
 	if !*record {
-		t.Skip("run with -record to re-record testdata/review-refs.json")
+		t.Skip("run with -record to re-record testdata/review-opened.json")
 	}
 	srv := durabletest.Server(t)
 	acts, err := docapproval.NewActivities(docapproval.Config{
@@ -140,7 +142,7 @@ func TestRecordHistory(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, hitl.PhaseApproved, res.Phase)
 	require.NotNil(t, res.Result.Document.Ref)
-	path := filepath.Join("testdata", "review-refs.json")
+	path := filepath.Join("testdata", "review-opened.json")
 	require.NoError(t, durabletest.SaveHistory(ctx, srv.Client(), id, "", path))
 	info, err := os.Stat(path)
 	require.NoError(t, err)

@@ -26,9 +26,12 @@ type Result struct {
 	Reason string `json:"reason,omitempty"`
 	// Persisted is the approved record; zero unless approved.
 	Persisted PersistResult `json:"persisted"`
-	// Audit is the review's retained audit trail; AuditCount counts every entry.
-	Audit      []hitl.Entry `json:"audit"`
-	AuditCount int          `json:"audit_count"`
+	// AuditCount counts the review's audit entries. The entries are not
+	// repeated in the result, whose size would grow with every round of
+	// the review: read them with hitl.GetStatus (Status.Audit, answered
+	// by a worker for a closed review too); workflow history holds every
+	// decision.
+	AuditCount int `json:"audit_count"`
 	// Stopped is the usage of the revisions reviewers stopped after the
 	// last version: Document.Usage plus Stopped is what the review's LLM
 	// calls were billed.
@@ -77,6 +80,19 @@ func PersistActivityOptions(summary string) workflow.ActivityOptions {
 	}
 }
 
+// PersistLocalActivityOptions are the options of the persist step when it
+// runs as a local activity (reviews [hitl.Open] started, see [Review]):
+// the same timeouts and retries as [PersistActivityOptions].
+func PersistLocalActivityOptions(summary string) workflow.LocalActivityOptions {
+	o := PersistActivityOptions(summary)
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout:    o.StartToCloseTimeout,
+		ScheduleToCloseTimeout: o.ScheduleToCloseTimeout,
+		RetryPolicy:            o.RetryPolicy,
+		Summary:                summary,
+	}
+}
+
 // Review is the document-approval workflow. It validates in (a bad doc_id
 // or a prompt under [MinPromptChars] fails the workflow at once with a
 // non-retryable [ErrTypeInvalidInput] error, before any activity), drafts
@@ -84,6 +100,13 @@ func PersistActivityOptions(summary string) workflow.ActivityOptions {
 // each edit is one LLM revision ("llm: revise v2", ...), an approval
 // persists the approved version once ("persist <doc_id> v<N>") and ends
 // the workflow; a rejection ends it without persisting.
+//
+// In a review [hitl.Open] started ([hitl.RecordingQuiet]) the persist step
+// is a local activity: the approval's workflow task runs it and completes
+// the workflow, one workflow task and one activity task fewer per review
+// (the step is a short, idempotent file write: a repeat finds the record
+// and returns it). Reviews started otherwise, and those recorded before,
+// persist in an activity, so their histories replay.
 //
 // Reviewers use the hitl update [hitl.UpdateDecide] (hitl.Approve,
 // hitl.Edit, hitl.Reject, the hitlhttp page) or the seed's signals
@@ -110,6 +133,7 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 	// version's Interrupted, or the Result's Stopped.
 	stopped := in.Stopped
 	info := workflow.GetInfo(ctx)
+	localPersist := hitl.RecordingOf(ctx, in.Resume) >= hitl.RecordingQuiet
 	var persisted PersistResult
 	res, err := hitl.Run(ctx, hitl.Config[Document]{
 		Draft: func(ctx workflow.Context) (Document, error) {
@@ -156,12 +180,18 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 				return nil
 			}
 			doc := res.Artifact
-			var err error
-			persisted, err = durable.Execute[PersistResult](ctx, ActivityPersist, PersistInput{
+			pin := PersistInput{
 				DocID: doc.DocID, Version: doc.Version, Content: doc.Text, ContentRef: bare(doc.Ref),
 				ApprovedBy: res.By, WorkflowID: info.WorkflowExecution.ID,
 				FailFirstAttempt: in.InjectTransientFailure,
-			}, PersistActivityOptions(fmt.Sprintf("persist %s v%d", doc.DocID, doc.Version)))
+			}
+			summary := fmt.Sprintf("persist %s v%d", doc.DocID, doc.Version)
+			var err error
+			if localPersist {
+				persisted, err = durable.ExecuteLocal[PersistResult](ctx, ActivityPersist, pin, PersistLocalActivityOptions(summary))
+			} else {
+				persisted, err = durable.Execute[PersistResult](ctx, ActivityPersist, pin, PersistActivityOptions(summary))
+			}
 			return err
 		},
 		Stages:             in.Stages,
@@ -186,7 +216,7 @@ func Review(ctx workflow.Context, in Input) (Result, error) {
 	}
 	return Result{
 		Phase: res.Phase, Document: res.Artifact, By: res.By, Reason: res.Reason,
-		Persisted: persisted, Audit: res.Audit, AuditCount: res.AuditCount, Stopped: stopped,
+		Persisted: persisted, AuditCount: res.AuditCount, Stopped: stopped,
 	}, err
 }
 

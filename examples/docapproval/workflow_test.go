@@ -168,8 +168,15 @@ func TestReviewTwoEditsThenApprove(t *testing.T) {
 	assert.Equal(t, res.Document.Text, recs[0].Content)
 	assert.Contains(t, recs[0].Content, llm.OfflineLabel)
 
+	// The result counts the audit entries; the status query, answered for
+	// the closed review, lists them.
+	assert.Equal(t, 6, res.AuditCount)
+	v, err := h.env.QueryWorkflow(hitl.QueryStatus)
+	require.NoError(t, err)
+	var st hitl.Status
+	require.NoError(t, v.Get(&st))
 	var actions []hitl.Action
-	for _, e := range res.Audit {
+	for _, e := range st.Audit {
 		actions = append(actions, e.Action)
 	}
 	assert.Equal(t, []hitl.Action{hitl.ActionDrafted, hitl.ActionEdit, hitl.ActionRevised, hitl.ActionEdit, hitl.ActionRevised, hitl.ActionApprove}, actions)
@@ -293,4 +300,33 @@ func TestReviewTransientFailureRetried(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
 	assert.True(t, strings.HasPrefix(recs[0].Content, llm.OfflineLabel))
+}
+
+// A review hitl.Open started (HITLStatus "drafting" in its start request)
+// persists in a local activity, retried like the activity: attempt 1
+// writes the record and fails, attempt 2 finds it.
+func TestReviewOpenedPersistsLocally(t *testing.T) {
+	h := newHarness(t)
+	var mu sync.Mutex
+	var local []int32
+	h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+		mu.Lock()
+		defer mu.Unlock()
+		local = append(local, info.Attempt)
+	})
+	require.NoError(t, h.env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(hitl.StatusAttribute.ValueSet(string(hitl.PhaseDrafting)))))
+	h.decide(t, time.Minute, hitl.Decision{Reviewer: "alice", Action: hitl.ActionApprove, Version: 1}, nil)
+	h.env.ExecuteWorkflow(docapproval.WorkflowName, docapproval.Input{DocID: "doc-6", Prompt: prompt, InjectTransientFailure: true})
+
+	res := h.result(t)
+	assert.True(t, res.Approved())
+	assert.Empty(t, h.attempts(docapproval.ActivityPersist), "no persist activity")
+	mu.Lock()
+	assert.Equal(t, []int32{1, 2}, local, "the local activity, retried once")
+	mu.Unlock()
+	assert.Equal(t, int32(2), res.Persisted.Attempt)
+	assert.False(t, res.Persisted.Created, "attempt 1 wrote the record; attempt 2 found it")
+	recs, err := h.acts.Store().List("doc-6")
+	require.NoError(t, err)
+	require.Len(t, recs, 1, "persisted exactly once")
 }

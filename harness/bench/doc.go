@@ -50,8 +50,11 @@
 // The ablations are the library as it ships with one change each: live
 // (docapproval.Config.Live: the model's text streamed to the workflow),
 // inline (drafts inline in history), upsert-revising (HITLStatus flips to
-// revising and back every edit) and idem-memory (LLM calls recorded in
-// memory, not in the shared idem file store).
+// revising and back every edit), idem-memory (LLM calls recorded in
+// memory, not in the shared idem file store) and plain-start (the review
+// started with a search attribute of its own, so hitl.Open does not mark
+// it drafting and hitl records its attributes as before
+// hitl.RecordingQuiet).
 //
 // # Determinism
 //

@@ -9,6 +9,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/durable-llm/durable-llm/examples/docapproval"
@@ -87,6 +88,11 @@ type libOpts struct {
 	// UpsertRevising flips HITLStatus to revising and back around every
 	// edit, as hitl did before.
 	UpsertRevising bool
+	// PlainStart starts the review with a search attribute of its own, so
+	// hitl.Open does not mark it drafting and hitl records its attributes
+	// as before hitl.RecordingQuiet (an upsert when drafting starts, and
+	// the version marker of the quiet revisions with its upsert).
+	PlainStart bool
 }
 
 // libraryFlow is examples/docapproval as it ships.
@@ -135,6 +141,7 @@ var ablations = []flow{
 	ablation("inline", "drafts inline in history (no draft store)", libOpts{Inline: true}),
 	ablation("upsert-revising", "HITLStatus flips to revising and back every edit", libOpts{UpsertRevising: true}),
 	ablation("idem-memory", "LLM calls recorded in memory instead of the shared idem file store", libOpts{IdemMemory: true}),
+	ablation("plain-start", "review started without Open's HITLStatus: hitl's attributes recorded as before", libOpts{PlainStart: true}),
 }
 
 // ablation is libraryVariant differing from the library by o.
@@ -218,7 +225,13 @@ func reviewLibrary(ctx context.Context, c client.Client, tq, id string, edits in
 	}
 	script = append(script, docapproval.Step{Reviewer: "bob", Action: hitl.ActionApprove})
 	in := docapproval.Input{DocID: id, Prompt: prompt, MaxDecisionsPerRun: o.MaxDecisionsPerRun, UpsertRevising: o.UpsertRevising}
-	res, err := docapproval.RunDemo(ctx, c, in, script, docapproval.WithTaskQueue(tq), docapproval.WithWorkflowID(id))
+	opts := []docapproval.DemoOption{docapproval.WithTaskQueue(tq), docapproval.WithWorkflowID(id)}
+	if o.PlainStart {
+		opts = append(opts, func(so *client.StartWorkflowOptions) {
+			so.TypedSearchAttributes = temporal.NewSearchAttributes(hitl.StageAttribute.ValueSet("review"))
+		})
+	}
+	res, err := docapproval.RunDemo(ctx, c, in, script, opts...)
 	if err != nil {
 		return err
 	}

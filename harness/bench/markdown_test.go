@@ -421,8 +421,8 @@ func (r *report) breakdown(s *md) {
 		names = append(names, t)
 	}
 	slices.Sort(names)
-	s.p("Where a round's bytes go (events and bytes per round by event type; the workflow's result grows with")
-	s.p("the audit trail it returns, two entries per round):")
+	s.p("Where a round's bytes go (events and bytes per round by event type; WorkflowExecutionCompleted is how much")
+	s.p("the workflow's result grows per round):")
 	s.p("")
 	s.p("| event type | %s |", strings.Join(keys, " | "))
 	s.p("|---|%s", strings.Repeat("---|", len(keys)))

@@ -140,10 +140,10 @@ type hold struct {
 	once             sync.Once
 }
 
-// Hold makes the next run of the named activity ([ActivityRevise] or
-// [ActivityPersist]) wait, once it has started, until release is called:
+// Hold makes the next run of the named activity ([ActivityDraft],
+// [ActivityRevise] or [ActivityPersist]) wait, once it has started, until release is called:
 // reached is closed when it waits. Use it to send decisions while a
-// revision or the persist step runs, without sleeping.
+// draft, a revision or the persist step runs, without sleeping.
 func (a *Activities) Hold(name string) (reached <-chan struct{}, release func()) {
 	h := &hold{reached: make(chan struct{}), release: make(chan struct{})}
 	a.mu.Lock()
@@ -183,7 +183,10 @@ func Register(r worker.Registry, a *Activities) {
 }
 
 // Draft writes version 1: "Draft: <prompt>".
-func (a *Activities) Draft(_ context.Context, prompt string) (string, error) {
+func (a *Activities) Draft(ctx context.Context, prompt string) (string, error) {
+	if err := a.wait(ctx, ActivityDraft); err != nil {
+		return "", err
+	}
 	return "Draft: " + prompt, nil
 }
 
