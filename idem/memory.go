@@ -47,6 +47,30 @@ func (s *MemoryStore) Claim(ctx context.Context, req ClaimRequest) (Claim, error
 	return c, nil
 }
 
+// claimBy is Claim for [Wrap], which gives the fingerprint unencoded and
+// no owner: the owner is made, and the fingerprint encoded, only when the
+// claim writes, so a replay allocates neither. It reads the map once.
+func (s *MemoryStore) claimBy(ctx context.Context, req ClaimRequest, fp fingerprint) (Claim, error) {
+	if err := ctx.Err(); err != nil {
+		return Claim{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, now := s.m[req.Key], s.cfg.now()
+	if cur != nil && cur.State == StateCompleted && cur.Fingerprint == string(fp[:]) && now.Before(cur.ExpiresAt) {
+		return Claim{Status: ClaimDone, Record: *cur, Now: now}, nil // as Decide answers
+	}
+	req.Fingerprint, req.Owner = string(fp[:]), newOwner()
+	if err := req.validate(); err != nil {
+		return Claim{}, err
+	}
+	c, next := Decide(cur, req, now)
+	if next != nil {
+		s.m[req.Key] = next
+	}
+	return c, nil
+}
+
 // Complete implements [Store].
 func (s *MemoryStore) Complete(ctx context.Context, key, owner string, outcome []byte, ttl time.Duration) error {
 	return s.completeOwned(ctx, key, owner, bytes.Clone(outcome), ttl)

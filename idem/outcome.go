@@ -23,15 +23,26 @@ import (
 // SHA-256 (hex) of in's JSON encoding (as json.Marshal encodes it). Map keys
 // are sorted by encoding/json, so equal inputs have equal fingerprints.
 func Fingerprint(in any) (string, error) {
+	var fp fingerprint
+	if err := fp.of(in); err != nil {
+		return "", err
+	}
+	return string(fp[:]), nil
+}
+
+// fingerprint is a [Fingerprint] that costs no allocation until it is
+// made a string: compared with a record's as string(fp[:]), it needs none.
+type fingerprint [2 * sha256.Size]byte
+
+func (fp *fingerprint) of(in any) error {
 	e := fingerprints.Get().(*fingerprinter)
 	defer e.put()
 	if err := e.enc.Encode(in); err != nil {
-		return "", err
+		return err
 	}
 	h := sha256.Sum256(bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'})) // Encode ends with a newline, Marshal does not
-	var out [2 * sha256.Size]byte
-	hex.Encode(out[:], h[:])
-	return string(out[:]), nil
+	hex.Encode(fp[:], h[:])
+	return nil
 }
 
 // fingerprinter encodes inputs into a buffer reused across calls.

@@ -60,6 +60,9 @@ func Wrap[In, Out any](store Store, fn func(context.Context, In) (Out, error), o
 	if s, ok := store.(outcomeKeeper); ok {
 		w.complete = s.completeOwned
 	}
+	if s, ok := store.(fingerprintClaimer); ok {
+		w.claimBy = s.claimBy
+	}
 	w.key, w.reconcile = typed[In, Out](cfg)
 	if w.cfg.ttl <= 0 {
 		w.cfg.ttl = DefaultTTL
@@ -73,8 +76,16 @@ type outcomeKeeper interface {
 	completeOwned(ctx context.Context, key, owner string, outcome []byte, ttl time.Duration) error
 }
 
+// fingerprintClaimer is a store whose claim takes the fingerprint
+// unencoded and makes the owner itself (newOwner), only when it writes: a
+// replay then allocates neither. The claim's owner is c.Record.Owner.
+type fingerprintClaimer interface {
+	claimBy(ctx context.Context, req ClaimRequest, fp fingerprint) (Claim, error)
+}
+
 type wrapper[In, Out any] struct {
 	store     Store
+	claimBy   func(ctx context.Context, req ClaimRequest, fp fingerprint) (Claim, error)
 	complete  func(ctx context.Context, key, owner string, outcome []byte, ttl time.Duration) error
 	fn        func(context.Context, In) (Out, error)
 	cfg       config
@@ -88,12 +99,12 @@ func (w *wrapper[In, Out]) call(ctx context.Context, in In) (Out, error) {
 	if err != nil {
 		return zero, err
 	}
-	fp, err := Fingerprint(in)
-	if err != nil {
+	var sum fingerprint
+	if err := sum.of(in); err != nil {
 		return zero, invalidError("idem: fingerprint the input of key %q: %v: the input must encode as JSON", key, err)
 	}
-	owner, lease := newOwner(), w.lease(ctx)
-	c, claimed, err := w.claim(ctx, key, fp, owner, lease)
+	lease := w.lease(ctx)
+	c, owner, claimed, err := w.claim(ctx, key, &sum, lease)
 	if err != nil {
 		return zero, storeError(key, err)
 	}
@@ -103,9 +114,9 @@ func (w *wrapper[In, Out]) call(ctx context.Context, in In) (Out, error) {
 	case ClaimBusy:
 		return zero, inProgressError(key, c)
 	case ClaimMismatch:
-		return zero, keyReusedError(key, c.Record.Fingerprint, fp)
+		return zero, keyReusedError(key, c.Record.Fingerprint, string(sum[:]))
 	case ClaimNew, ClaimTakenOver:
-		h := &holder{store: w.store, key: key, owner: owner, lease: lease, ttl: w.cfg.ttl, claimed: claimed, pending: c.Record.Pending}
+		h := &holder{store: w.store, key: key, owner: owner, lease: lease, ttl: w.cfg.ttl, claimed: claimed, pending: c.Record.Pending, index: -1}
 		return w.hold(ctx, h, c.Status == ClaimTakenOver, c.PreviousOwner, in)
 	default:
 		return zero, storeError(key, fmt.Errorf("store returned unknown claim status %d", c.Status))
@@ -117,19 +128,29 @@ func (w *wrapper[In, Out]) call(ctx context.Context, in In) (Out, error) {
 // than two thirds of a lease left) is probably dead: the call waits for the
 // rest of its lease once, in this attempt, and claims again, rather than
 // going back to the server for a retry.
-func (w *wrapper[In, Out]) claim(ctx context.Context, key, fp, owner string, lease time.Duration) (c Claim, claimed time.Time, err error) {
+func (w *wrapper[In, Out]) claim(ctx context.Context, key string, sum *fingerprint, lease time.Duration) (c Claim, owner string, claimed time.Time, err error) {
+	req := ClaimRequest{Key: key, Lease: lease, TTL: w.cfg.ttl}
+	if w.claimBy == nil {
+		req.Fingerprint, req.Owner = string(sum[:]), newOwner()
+	}
 	for waited := false; ; waited = true {
 		claimed = monoNow()
-		c, err = w.store.Claim(ctx, ClaimRequest{Key: key, Fingerprint: fp, Owner: owner, Lease: lease, TTL: w.cfg.ttl})
+		if w.claimBy != nil {
+			c, err = w.claimBy(ctx, req, *sum)
+			owner = c.Record.Owner // the caller's when it claimed
+		} else {
+			c, err = w.store.Claim(ctx, req)
+			owner = req.Owner
+		}
 		if err != nil || c.Status != ClaimBusy || waited {
-			return c, claimed, err
+			return c, owner, claimed, err
 		}
 		left := c.Remaining()
 		if left <= 0 || left >= lease*2/3 {
-			return c, claimed, nil // the holder renews: a live holder
+			return c, owner, claimed, nil // the holder renews: a live holder
 		}
 		if d := deadline(ctx); !d.IsZero() && time.Until(d) < 2*left {
-			return c, claimed, nil
+			return c, owner, claimed, nil
 		}
 		heartbeat := w.renewal(ctx, lease).heartbeat
 		if heartbeat {
@@ -140,7 +161,7 @@ func (w *wrapper[In, Out]) claim(ctx context.Context, key, fp, owner string, lea
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return c, claimed, nil
+			return c, owner, claimed, nil
 		}
 		if heartbeat { // the wait may take most of a HeartbeatTimeout
 			activity.RecordHeartbeat(ctx)
