@@ -87,6 +87,8 @@ func (r *run[T]) inherit(ctx workflow.Context) {
 func (r *run[T]) publish(ctx workflow.Context) {
 	if !r.cfg.DisableSearchAttributes {
 		r.upsert(ctx)
+	} else if r.pub.hasPhase {
+		r.unsetStatus(ctx)
 	}
 	if d := r.details(); d != r.pub.details {
 		workflow.SetCurrentDetails(ctx, d)
@@ -110,6 +112,9 @@ func (r *run[T]) upsert(ctx workflow.Context) {
 	if quiet && phase == PhaseDrafting {
 		stages, reviewers = false, false // nobody is pending before version 1
 	}
+	if !status && r.pub.hasPhase {
+		r.unsetStatus(ctx)
+	}
 	// The first upsert of a review recorded without RecordingQuiet sends
 	// every chosen attribute, as hitl always did.
 	first := !quiet && !r.pub.hasPhase && !r.pub.hasStage && !r.pub.hasPending
@@ -132,6 +137,17 @@ func (r *run[T]) upsert(ctx workflow.Context) {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		workflow.GetLogger(ctx).Warn("hitl: upserting search attributes failed", "error", err)
 	}
+}
+
+// unsetStatus removes the HITLStatus a start request (Open) set, from a
+// review that does not keep it up to date (Config.SearchAttributes leaves
+// it out, or DisableSearchAttributes): a stale "drafting" would list the
+// review as drafting for good.
+func (r *run[T]) unsetStatus(ctx workflow.Context) {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, StatusAttribute.ValueUnset()); err != nil {
+		workflow.GetLogger(ctx).Warn("hitl: unsetting HITLStatus failed", "error", err)
+	}
+	r.pub.hasPhase, r.pub.phase = false, ""
 }
 
 // chosen reports whether Config.SearchAttributes selects k (nil selects all).

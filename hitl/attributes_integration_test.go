@@ -237,6 +237,28 @@ func TestIntegrationUpsertChoices(t *testing.T) {
 		assert.Equal(t, []upsert{{"HITLStatus": "open"}, {"HITLStatus": "approved"}},
 			hitlUpserts(ctx, t, c, opts.ID), "stage changes upsert nothing")
 	})
+	t.Run("stage only: the start's HITLStatus is removed", func(t *testing.T) {
+		opts := openOpts("stage-only", w.TaskQueue)
+		_, err := hitl.Open(ctx, c, opts, hitltest.Workflow, hitltest.Input{Prompt: "memo", SearchAttributes: []string{"HITLStage"}})
+		require.NoError(t, err)
+		_, err = hitl.Approve(ctx, c, opts.ID, "alice", 1, "")
+		require.NoError(t, err)
+		require.NoError(t, c.GetWorkflow(ctx, opts.ID, "").Get(ctx, nil))
+		assert.Equal(t, []upsert{{"HITLStatus": nil}, {"HITLStage": "review"}}, hitlUpserts(ctx, t, c, opts.ID),
+			"HITLStatus would otherwise read drafting for good")
+		desc, err := c.DescribeWorkflowExecution(ctx, opts.ID, "")
+		require.NoError(t, err)
+		assert.NotContains(t, desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields(), "HITLStatus")
+	})
+	t.Run("disabled: the start's HITLStatus is removed", func(t *testing.T) {
+		opts := openOpts("disabled", w.TaskQueue)
+		_, err := hitl.Open(ctx, c, opts, hitltest.Workflow, hitltest.Input{Prompt: "memo", DisableSearchAttributes: true})
+		require.NoError(t, err)
+		_, err = hitl.Approve(ctx, c, opts.ID, "alice", 1, "")
+		require.NoError(t, err)
+		require.NoError(t, c.GetWorkflow(ctx, opts.ID, "").Get(ctx, nil))
+		assert.Equal(t, []upsert{{"HITLStatus": nil}}, hitlUpserts(ctx, t, c, opts.ID), "nothing else is upserted")
+	})
 	t.Run("stages", func(t *testing.T) {
 		opts := openOpts("stages", w.TaskQueue)
 		_, err := hitl.Open(ctx, c, opts, hitltest.Workflow, hitltest.Input{Prompt: "memo", Stages: []hitl.Stage{

@@ -121,7 +121,9 @@ func GetDraft[T any](ctx context.Context, c client.Client, workflowID string) (T
 // When opts sets no search attributes, the start request carries
 // HITLStatus "drafting", so the review records fewer search-attribute
 // upserts ([RecordingQuiet]; a caller that sets its own attributes gets
-// the same by adding StatusAttribute.ValueSet("drafting") to them). On a
+// the same by adding StatusAttribute.ValueSet("drafting") to them). A
+// review whose Config leaves HITLStatus out (SearchAttributes,
+// DisableSearchAttributes) removes it in its first workflow task. On a
 // namespace without HITLStatus, Open starts the review without it.
 //
 // When the review cannot start because the namespace lacks the

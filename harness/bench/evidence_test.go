@@ -172,7 +172,10 @@ func (r *report) closing(s *md) {
 			for _, a := range adds[:min(len(adds), 4)] {
 				s.p("  - %s, %s: %s.", a.name, signedMs(a.d), componentAdvice[a.name])
 			}
-			s.p("  Closing the gap means taking these out of the path of every review.")
+			s.p("  Most of the first two is durability: each LLM answer is forced to disk twice, once as the idem record")
+			s.p("  (the answer's reference) and once as the draft's text, each a file and a directory fsync (see the disk")
+			s.p("  flushes below). What would close it: one durable write per answer, the idem record holding the text")
+			s.p("  and the draft store reading it from there, which halves the flushes of the LLM calls.")
 		} else {
 			s.p("  no profiles were taken (BENCH_PROFILE_LOAD=0).")
 		}
