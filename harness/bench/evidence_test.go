@@ -215,6 +215,20 @@ func (r *report) closing(s *md) {
 			s.p("  in CPU, 1.2× in throughput is not there to measure. Cutting the CPU per workflow (server and worker")
 			s.p("  items above) is what would close it.")
 		}
+		if d, ok := r.ablationDelta("plain-start", figServerCPU); ok {
+			if extra := r.hist["plain-start"].one.Upserts - r.hist[l].one.Upserts; extra > 0 && d > 0 {
+				n := r.ablationLoad
+				per := d / float64(extra)
+				ups := float64(r.hist[l].one.Upserts)
+				lo, _ := r.loadStat(l, n, figOwnCPU)
+				bo, _ := r.loadStat(b, n, figOwnCPU)
+				s.p("  Visibility: the plain-start ablation's %d more upsert(s) per review cost the server %s, about %s each", extra, signedMs(d), cpuf(per))
+				s.p("  on the dev server's SQLite visibility store. The library's own %.0f upserts (what lists reviews by status", ups)
+				s.p("  and pending reviewer, hitlhttp's list page) would then be about %s of its %s per workflow at %d concurrent;", cpuf(ups*per), cpuf(lo), n)
+				s.p("  without them it would cost %s against the baseline's %s (%s). A visibility store where an upsert is", cpuf(lo-ups*per), cpuf(bo), ratio(lo-ups*per, bo))
+				s.p("  cheap, or reviews reached by link only (hitl.Config.DisableSearchAttributes), is what would close the rest.")
+			}
+		}
 		if d, ok := r.ablationDelta("inline", figPerSecond); ok {
 			s.p("  For scale, the ablations at %d concurrent: inline (no draft store) %+.1f workflows per second against the", r.ablationLoad, d)
 			if d2, ok := r.ablationDelta("idem-memory", figPerSecond); ok {
