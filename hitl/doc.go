@@ -179,6 +179,13 @@
 // workflow task. The client helpers and [RegisterSearchAttributes] run in
 // client code only.
 //
+// How a review records its search attributes is chosen when it starts and
+// kept in [State.Recording], so a review replays the way it was recorded
+// whatever hitl version replays it. [RecordingOf] returns it to the
+// workflow around Run, to version its own changes on it without a
+// version marker (workflow.GetVersion records one, and an upsert of
+// TemporalChangeVersion, per run).
+//
 // # Retries and errors
 //
 // Refusals are non-retryable [temporal.ApplicationError]s with the ErrType

@@ -146,9 +146,15 @@ func (g *bgCall) create(ctx context.Context, params responses.ResponseNewParams)
 // retryably.
 func (g *bgCall) record(ctx context.Context, id string, created time.Time) error {
 	g.id = id
-	g.hb.update(func(p *Progress) { p.ResponseID = id })
+	// The store first: the heartbeat may be a round trip to the server
+	// (the attempt's first is sent at once, and waited for), and a worker
+	// that dies in between leaves the next attempt the store's record.
 	err := idem.SetPending(ctx, pendingGen{ResponseID: id, ModelName: g.ep.name})
-	window := time.Since(created)
+	window := time.Since(created) // recorded in the store
+	g.hb.update(func(p *Progress) { p.ResponseID = id })
+	if errors.Is(err, idem.ErrNotWrapped) {
+		window = time.Since(created) // recorded in the heartbeat only
+	}
 	if g.a.onRecorded != nil {
 		g.a.onRecorded(window)
 	}
