@@ -1,11 +1,14 @@
 package llm
 
 import (
+	"context"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/durable-llm/durable-llm/idem"
 	"github.com/durable-llm/durable-llm/llm/llmtest"
 )
 
@@ -75,4 +78,51 @@ func TestBackgroundFollowGone(t *testing.T) {
 	assert.Equal(t, "echo: again", resp.Text)
 	assert.Equal(t, []llmtest.Endpoint{llmtest.EndpointRetrieve, llmtest.EndpointResponses, llmtest.EndpointRetrieve}, endpoints(s)[:3])
 	assert.Equal(t, 1, s.Billed())
+}
+
+// pendingSpy is an idem store that tells when a pending id is recorded.
+type pendingSpy struct {
+	idem.Store
+	recorded func()
+}
+
+func (s pendingSpy) SetPending(ctx context.Context, key, owner string, pending []byte) error {
+	err := s.Store.SetPending(ctx, key, owner, pending)
+	s.recorded()
+	return err
+}
+
+// A background generation's id is in the store before any heartbeat
+// carries it: the attempt's first heartbeat is a round trip to the server,
+// and a worker killed during it must leave the next attempt the store's
+// record (make chaos re-bought generations killed in that window).
+func TestBackgroundIDStoredBeforeHeartbeat(t *testing.T) {
+	s := llmtest.NewServer(t)
+	var (
+		mu    sync.Mutex
+		order []string
+	)
+	note := func(what string) {
+		mu.Lock()
+		defer mu.Unlock()
+		order = append(order, what)
+	}
+	cfg := apiConfig(s, APIResponsesBackground)
+	cfg.Store = pendingSpy{Store: idem.NewMemoryStore(), recorded: func() { note("store") }}
+	env := newEnv(t, newActivities(t, cfg))
+	send := sendHeartbeat
+	t.Cleanup(func() { sendHeartbeat = send })
+	sendHeartbeat = func(ctx context.Context, p Progress) {
+		if p.ResponseID != "" {
+			note("heartbeat")
+		}
+		send(ctx, p)
+	}
+	env.ExecuteWorkflow(completeFlow, Request{Prompt: "write"}, Budget{})
+	r := result(t, env)
+	assert.Equal(t, "echo: write", r.Resp.Text)
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, order)
+	assert.Equal(t, "store", order[0], "the store records the id first: %v", order)
 }

@@ -67,6 +67,11 @@ type heartbeat struct {
 	on     bool
 }
 
+// sendHeartbeat records one heartbeat of an attempt (a variable for
+// tests, which see the order of records that the SDK's test environment
+// hides).
+var sendHeartbeat = func(ctx context.Context, p Progress) { idem.Heartbeat(ctx, p) }
+
 // startHeartbeat heartbeats every interval until stop or end, when ctx
 // belongs to an activity; otherwise it only keeps p. It heartbeats p at
 // once only when announce is set: when p tells a later attempt something
@@ -78,7 +83,7 @@ func startHeartbeat(ctx context.Context, interval time.Duration, p Progress, ann
 	if !h.on {
 		return h
 	}
-	h.record = func(p Progress) { idem.Heartbeat(ctx, p) }
+	h.record = func(p Progress) { sendHeartbeat(ctx, p) }
 	if announce {
 		h.record(p)
 	}
