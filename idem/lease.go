@@ -23,16 +23,9 @@ type holder struct {
 
 	cancel context.CancelCauseFunc
 	body   bodyCtx
-	// The first renewal is scheduled with every other holder's (renewals):
-	// a body that returns before it costs no timer and no goroutine. Later
-	// renewals run on timer, the holder's own. due and index are the
-	// scheduler's (under its mutex); r and rctx are set before scheduling.
-	// tmu guards timer and stopped; ticks runs while a renewal is in
-	// progress; valid is the renewer's own (ticks are serial).
-	due     time.Time
-	index   int
-	r       renewal
-	rctx    context.Context
+	// The renewer is a timer: a body that returns before the first renewal
+	// costs no goroutine. tmu guards timer and stopped; ticks runs while a
+	// renewal is in progress; valid is the renewer's own (ticks are serial).
 	tmu     sync.Mutex
 	timer   *time.Timer
 	stopped bool
@@ -82,10 +75,10 @@ func (h *holder) start(ctx context.Context, r renewal) context.Context {
 	cctx, cancel := context.WithCancelCause(ctx)
 	h.cancel = cancel
 	h.body = bodyCtx{Context: cctx, h: h}
+	h.tmu.Lock() // the first renewal may not see the timer before it is set
+	defer h.tmu.Unlock()
 	h.valid = h.claimed.Add(h.lease)
-	h.r, h.rctx = r, ctx
-	h.due = h.claimed.Add(r.every) // the lease began after claimed
-	renewals.add(h)
+	h.timer = time.AfterFunc(r.every, func() { h.renew(ctx, r) })
 	return &h.body
 }
 
@@ -105,11 +98,8 @@ func (h *holder) stop() {
 		return
 	}
 	h.stopped = true
-	if h.timer != nil {
-		h.timer.Stop()
-	}
+	h.timer.Stop()
 	h.tmu.Unlock()
-	renewals.remove(h)
 	h.ticks.Wait()
 	h.cancel(nil)
 }
@@ -149,11 +139,7 @@ func (h *holder) renew(ctx context.Context, r renewal) {
 		}
 	}
 	h.tmu.Lock()
-	switch {
-	case h.stopped:
-	case h.timer == nil: // after the first renewal, scheduled by renewals
-		h.timer = time.AfterFunc(r.every, func() { h.renew(ctx, r) })
-	default:
+	if !h.stopped {
 		h.timer.Reset(r.every)
 	}
 	h.tmu.Unlock()

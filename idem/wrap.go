@@ -116,7 +116,7 @@ func (w *wrapper[In, Out]) call(ctx context.Context, in In) (Out, error) {
 	case ClaimMismatch:
 		return zero, keyReusedError(key, c.Record.Fingerprint, string(sum[:]))
 	case ClaimNew, ClaimTakenOver:
-		h := &holder{store: w.store, key: key, owner: owner, lease: lease, ttl: w.cfg.ttl, claimed: claimed, pending: c.Record.Pending, index: -1}
+		h := &holder{store: w.store, key: key, owner: owner, lease: lease, ttl: w.cfg.ttl, claimed: claimed, pending: c.Record.Pending}
 		return w.hold(ctx, h, c.Status == ClaimTakenOver, c.PreviousOwner, in)
 	default:
 		return zero, storeError(key, fmt.Errorf("store returned unknown claim status %d", c.Status))

@@ -203,8 +203,12 @@ func (a *Activities) run(ctx context.Context, req Request) (Response, error) {
 	// something to tell the next one at once: a first attempt that only
 	// names its model has not (a lost one leaves its retry on the same
 	// model either way), and nor does an attempt whose start is what the
-	// attempt before it recorded last.
-	announce := start != prev && (prev != Progress{} || start != Progress{Model: name})
+	// attempt before it recorded last. A background generation's attempt
+	// heartbeats at once all the same, as it always did: the N=200 crash
+	// runs without it re-bought a few generations killed around their
+	// start, a cause not isolated (docs/ARCHITECTURE.md).
+	announce := ep.api == APIResponsesBackground ||
+		start != prev && (prev != Progress{} || start != Progress{Model: name})
 	hb := startHeartbeat(ctx, a.cfg.HeartbeatInterval, start, announce)
 	ctx, out := a.collect(ctx, req, ep, prev.Model)
 	var (

@@ -52,7 +52,8 @@
 //     (replaying costs nothing): the generation is paid once. Only the milliseconds between the
 //     create call returning and the id being recorded stay open (see
 //     [AttrRecordWindow]); without a Store the id reaches Temporal with the
-//     next heartbeat, within 0.8 × HeartbeatTimeout. A cancelled activity
+//     next heartbeat, within 0.8 × HeartbeatTimeout (or
+//     [Activities.WorkerOptions]' interval). A cancelled activity
 //     (its workflow was cancelled, or gave up on it) cancels the response.
 //   - [APIResponses] and [APIChatCompletions] (the default on any other
 //     server: Ollama, vLLM, LM Studio): a crash during the call loses the
