@@ -85,10 +85,11 @@ func (r *run[T]) inherit(ctx workflow.Context) {
 // publish upserts the search attributes whose value changed, and sets the
 // Web UI details when they changed.
 func (r *run[T]) publish(ctx workflow.Context) {
+	if r.pub.hasPhase && (r.cfg.DisableSearchAttributes || !r.chosen(StatusAttribute)) {
+		r.unsetStatus(ctx)
+	}
 	if !r.cfg.DisableSearchAttributes {
 		r.upsert(ctx)
-	} else if r.pub.hasPhase {
-		r.unsetStatus(ctx)
 	}
 	if d := r.details(); d != r.pub.details {
 		workflow.SetCurrentDetails(ctx, d)
@@ -112,22 +113,19 @@ func (r *run[T]) upsert(ctx workflow.Context) {
 	if quiet && phase == PhaseDrafting {
 		stages, reviewers = false, false // nobody is pending before version 1
 	}
-	if !status && r.pub.hasPhase {
-		r.unsetStatus(ctx)
-	}
-	// The first upsert of a review recorded without RecordingQuiet sends
-	// every chosen attribute, as hitl always did.
-	first := !quiet && !r.pub.hasPhase && !r.pub.hasStage && !r.pub.hasPending
+	// Nothing is published yet in a review recorded without
+	// RecordingQuiet: its first upsert sends every chosen attribute, as
+	// hitl always did.
 	var updates []temporal.SearchAttributeUpdate
-	if status && (first || !r.pub.hasPhase || phase != r.pub.phase) {
+	if status && (!r.pub.hasPhase || phase != r.pub.phase) {
 		updates = append(updates, StatusAttribute.ValueSet(string(phase)))
 		r.pub.hasPhase, r.pub.phase = true, phase
 	}
-	if stages && (first || !r.pub.hasStage || stage != r.pub.stage) {
+	if stages && (!r.pub.hasStage || stage != r.pub.stage) {
 		updates = append(updates, StageAttribute.ValueSet(stage))
 		r.pub.hasStage, r.pub.stage = true, stage
 	}
-	if reviewers && (first || !r.pub.hasPending || !slices.Equal(pending, r.pub.pending)) {
+	if reviewers && (!r.pub.hasPending || !slices.Equal(pending, r.pub.pending)) {
 		updates = append(updates, PendingReviewersAttribute.ValueSet(pending))
 		r.pub.hasPending, r.pub.pending = true, pending
 	}

@@ -135,11 +135,12 @@ func Open(ctx context.Context, c client.Client, opts client.StartWorkflowOptions
 		opts.WorkflowIDConflictPolicy = enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 	}
 	marked := opts
-	if opts.TypedSearchAttributes.Size() == 0 && len(opts.SearchAttributes) == 0 { //nolint:staticcheck // a caller may still set the deprecated map: Open then leaves the attributes alone
+	mark := opts.TypedSearchAttributes.Size() == 0 && len(opts.SearchAttributes) == 0 //nolint:staticcheck // a caller may still set the deprecated map: Open then leaves the attributes alone
+	if mark {
 		marked.TypedSearchAttributes = temporal.NewSearchAttributes(StatusAttribute.ValueSet(string(PhaseDrafting)))
 	}
 	st, err := open(ctx, c, marked, workflow, args...)
-	if err != nil && marked.TypedSearchAttributes.Size() != opts.TypedSearchAttributes.Size() && unknownAttribute(err) {
+	if err != nil && mark && unknownAttribute(err) {
 		st, err = open(ctx, c, opts, workflow, args...) // the namespace lacks HITLStatus: the workflow reports it
 	}
 	if err != nil {

@@ -40,11 +40,17 @@ func (s *MemoryStore) Claim(ctx context.Context, req ClaimRequest) (Claim, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, next := Decide(s.m[req.Key], req, s.cfg.now())
+	return s.decide(s.m[req.Key], req, s.cfg.now()), nil
+}
+
+// decide applies the claim rule to cur, the record under req.Key, at now,
+// and keeps what it writes; s.mu is held.
+func (s *MemoryStore) decide(cur *Record, req ClaimRequest, now time.Time) Claim {
+	c, next := Decide(cur, req, now)
 	if next != nil {
 		s.m[req.Key] = next
 	}
-	return c, nil
+	return c
 }
 
 // claimBy is Claim for [Wrap], which gives the fingerprint unencoded and
@@ -64,11 +70,7 @@ func (s *MemoryStore) claimBy(ctx context.Context, req ClaimRequest, fp fingerpr
 	if err := req.validate(); err != nil {
 		return Claim{}, err
 	}
-	c, next := Decide(cur, req, now)
-	if next != nil {
-		s.m[req.Key] = next
-	}
-	return c, nil
+	return s.decide(cur, req, now), nil
 }
 
 // Complete implements [Store].
